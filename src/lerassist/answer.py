@@ -1,0 +1,239 @@
+"""Assistant.ask(question) -> Answer: retrieve, then compose a short answer from the map's own
+passages, every sentence and bullet carrying the marker of the passage it came from.
+
+There is no LLM offline, so nothing here invents wording: the answer is a selection of the
+passages' sentences and bullets, which keeps every claim traceable to a cited source.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from .content import ContentError
+from .embedding import Embedder
+from .index import IndexUnavailable, ensure, store_for
+from .models import Answer, Citation, Passage
+from .query import STOPWORDS, Intent, parse, tokens
+from .retrieve import Hit, Retriever, stem
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+COVERAGE = (
+    "It covers the ten stakeholder groups of the LER ecosystem (Career Navigators, Credentialing "
+    "Organizations, Data Standards Organizations, Employers, Funders, Governance, HR Systems, Learners & "
+    "Earners, LER Technology Providers, Supporting Systems), their roles in the Developing, Issuing, "
+    "Using and Adopting phases, action areas, business and social cases, a glossary of LER terms, "
+    "LERs explained with a worked example, technical guidance, resources and the map's about page."
+)
+ABSTAIN_TEXT = "The LER Ecosystem Map does not cover that question, so I can't answer it from the map. " + COVERAGE
+TASK_REQUEST = re.compile(
+    r"^\s*(please\s+)?(write|compose|generate|code|implement|translate|calculate|compute|solve|draw|sing|play|book|order|summari[sz]e\s+this)\b",
+    re.I,
+)
+SPANS_STAKEHOLDERS = re.compile(r"\b(which|what|who|all)\b.*\bstakeholders?\b|\bwho\b.*\b(help|helps|issue|issues|use|uses|fund|funds)\b", re.I)
+MAX_BULLETS = 8
+MAX_PROSE_WORDS = 70
+
+
+class QuestionError(ValueError):
+    """A question the assistant refuses before retrieval, with a message for the person."""
+
+
+@dataclass
+class _Line:
+    text: str
+    passage: Passage
+    bullet: bool = False
+    label: str = ""
+
+
+class Assistant:
+    """Loads the model and opens the index once; every interface (CLI, UI, API, eval) asks
+    through one Assistant."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None):
+        self.settings = settings
+        self.embedder = embedder or Embedder.shared(settings.model_path)
+        try:
+            ensure(settings, self.embedder)
+        except ContentError as err:
+            if store_for(settings).read_manifest() is None:
+                raise
+            log.warning("content not rebuilt, serving the previous index: %s", err)
+        self.retriever = Retriever(settings, self.embedder)
+
+    @property
+    def stakeholders(self) -> dict[str, str]:
+        """slug -> name, from the index, for filters and menus."""
+        snap = self.retriever.current()
+        return dict(sorted({p.stakeholder: p.title for p in snap.passages if p.kind == "stakeholder"}.items()))
+
+    def passages(self) -> list[Passage]:
+        return list(self.retriever.current().passages)
+
+    def check_question(self, question: str) -> str:
+        if not isinstance(question, str):
+            raise QuestionError("The question must be text.")
+        cleaned = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in question)
+        cleaned = re.sub(r"\s+", " ", cleaned).strip()
+        if not cleaned:
+            raise QuestionError("Please type a question about the LER Ecosystem Map, for example: What is a verifiable credential?")
+        if len(question) > self.settings.max_question_chars:
+            raise QuestionError(
+                f"That question is {len(question):,} characters long; please keep it under "
+                f"{self.settings.max_question_chars:,} characters."
+            )
+        return cleaned
+
+    def understand(self, question: str, history: list | None = None) -> Intent:
+        vocab = self.retriever.current().vocab
+        previous = None
+        for earlier in history_questions(history):
+            previous = parse(earlier, vocab, previous)
+        return parse(question, vocab, previous)
+
+    def ask(self, question: str, stakeholder: str | None = None, history: list | None = None) -> Answer:
+        question = self.check_question(question)
+        stakeholder = (stakeholder or "").strip()
+        if stakeholder and stakeholder not in self.stakeholders:
+            raise QuestionError(f"Unknown stakeholder '{stakeholder}'; choose one of: {', '.join(self.stakeholders)}.")
+        intent = self.understand(question, history)
+        hits = self.retriever.search(intent, stakeholder=stakeholder)
+        if self.should_abstain(question, intent, hits):
+            return Answer(question, ABSTAIN_TEXT, [], True, stakeholder=intent.stakeholder, phase=intent.phase)
+        text, citations = compose(question, intent, hits)
+        return Answer(question, text, citations, False, stakeholder=stakeholder or intent.stakeholder, phase=intent.phase)
+
+    def should_abstain(self, question: str, intent: Intent, hits: list[Hit]) -> bool:
+        if not hits:
+            return True
+        best = max(h.similarity for h in hits)
+        if TASK_REQUEST.search(question) and not intent.structured:
+            return True
+        if intent.structured:
+            return best < self.settings.min_similarity / 2
+        return best < self.settings.min_similarity
+
+
+def history_questions(history: list | None) -> list[str]:
+    """Accepts earlier questions as strings, {"question": ...} objects, or chat messages
+    ({"role": "user", "content": ...}), oldest first."""
+    out = []
+    for item in history or []:
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, dict):
+            if "question" in item:
+                out.append(str(item["question"]))
+            elif item.get("role") == "user" and isinstance(item.get("content"), str):
+                out.append(item["content"])
+    return [q for q in out if q.strip()]
+
+
+def split_passage(text: str) -> tuple[list[str], list[str]]:
+    """A passage's prose sentences and its bullets (numbered senses count as bullets)."""
+    prose, bullets = [], []
+    for block in text.split("\n"):
+        block = block.strip()
+        if not block:
+            continue
+        item = re.match(r"^(?:- |\d+\. )(.*)$", block)
+        if item:
+            bullets.append(item.group(1).strip())
+        else:
+            prose.extend(sentences(block))
+    return prose, bullets
+
+
+def sentences(text: str) -> list[str]:
+    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z0-9\"(])", text.strip())
+    return [p.strip() for p in parts if p.strip()]
+
+
+def overlap(question: str, text: str) -> int:
+    wanted = {stem(w) for w in tokens(question) if w not in STOPWORDS}
+    return len(wanted & {stem(w) for w in tokens(text)})
+
+
+def compose(question: str, intent: Intent, hits: list[Hit]) -> tuple[str, list[Citation]]:
+    lines = primary_lines(question, intent, hits[0].passage)
+    if SPANS_STAKEHOLDERS.search(question) and not intent.stakeholder:
+        seen = {hits[0].passage.url}
+        for hit in hits[1:]:
+            if hit.passage.url not in seen and len(seen) < 3:
+                seen.add(hit.passage.url)
+                lines.extend(secondary_lines(question, hit.passage))
+    return render(lines, hits)
+
+
+def primary_lines(question: str, intent: Intent, passage: Passage) -> list[_Line]:
+    prose, bullets = split_passage(passage.text)
+    if bullets:
+        lead = prose[:1]
+        if len(prose) > 1 and prose[-1].endswith(":"):
+            # What an action area means is said on every stakeholder page; a question about a
+            # stakeholder's actions wants the list and its own short intro.
+            lead = [prose[-1]] if passage.action_area and not intent.asks_definition else [prose[0], prose[-1]]
+        keep = bullets if intent.asks_list or len(bullets) <= MAX_BULLETS else _best(question, bullets, MAX_BULLETS)
+        out = [_Line(s, passage) for s in lead]
+        return out + [_Line(b, passage, bullet=True) for b in keep]
+    if len(" ".join(prose).split()) <= MAX_PROSE_WORDS:
+        return [_Line(s, passage) for s in prose]
+    chosen = [prose[0]]
+    for sentence in sorted(prose[1:], key=lambda s: -overlap(question, s)):
+        if overlap(question, sentence) and len(" ".join(chosen + [sentence]).split()) <= MAX_PROSE_WORDS:
+            chosen.append(sentence)
+    return [_Line(s, passage) for s in sorted(chosen, key=prose.index)]
+
+
+def secondary_lines(question: str, passage: Passage) -> list[_Line]:
+    prose, bullets = split_passage(passage.text)
+    best = _best(question, bullets, 1) if bullets else prose[:1]
+    return [_Line(best[0], passage, label=f"{passage.title}: " if passage.kind == "stakeholder" else "")]
+
+
+def _best(question: str, items: list[str], n: int) -> list[str]:
+    ranked = sorted(items, key=lambda s: -overlap(question, s))[:n]
+    return sorted(ranked, key=items.index)
+
+
+def render(lines: list[_Line], hits: list[Hit]) -> tuple[str, list[Citation]]:
+    """Markers are numbered in order of first use; the cited passages come first in the
+    citation list, then the other retrieved passages, so every marker points at a listed source."""
+    numbers: dict[str, int] = {}
+    used: dict[str, list[str]] = {}
+    out = []
+    for line in lines:
+        n = numbers.setdefault(line.passage.id, len(numbers) + 1)
+        used.setdefault(line.passage.id, []).append(line.text)
+        body = line.text.rstrip()
+        if body.endswith(":"):
+            rendered = f"{body[:-1].rstrip()} [{n}]:"
+        else:
+            rendered = f"{body} [{n}]"
+        out.append(("- " if line.bullet else "") + line.label + rendered)
+    text = "\n".join(out)
+    order = sorted(hits, key=lambda h: numbers.get(h.passage.id, len(numbers) + 1 + hits.index(h)))
+    citations = []
+    for n, hit in enumerate(order, start=1):
+        p = hit.passage
+        citations.append(
+            Citation(
+                n=n,
+                url=p.url,
+                title=p.title,
+                section=p.section,
+                text=p.text,
+                score=round(hit.score, 6),
+                used=p.id in used,
+                highlights=used.get(p.id, []),
+            )
+        )
+    return text, citations
+
+
+__all__ = ["Assistant", "QuestionError", "IndexUnavailable"]
