@@ -17,7 +17,7 @@ from .embedding import Embedder
 from .index import IndexUnavailable, ensure, store_for
 from .models import Answer, Citation, Passage
 from .query import STOPWORDS, Intent, parse, tokens
-from .retrieve import Hit, Retriever, stem
+from .retrieve import Hit, Ranking, Retriever, stem
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -34,9 +34,9 @@ TASK_REQUEST = re.compile(
     r"^\s*(please\s+)?(write|compose|generate|code|implement|translate|calculate|compute|solve|draw|sing|play|book|order|summari[sz]e\s+this)\b",
     re.I,
 )
-SPANS_STAKEHOLDERS = re.compile(r"\b(which|what|who|all)\b.*\bstakeholders?\b|\bwho\b.*\b(help|helps|issue|issues|use|uses|fund|funds)\b", re.I)
 MAX_BULLETS = 8
-MAX_PROSE_WORDS = 70
+MAX_PROSE_WORDS = 90
+MAX_LEAD_WORDS = 50
 
 
 class QuestionError(ValueError):
@@ -102,19 +102,23 @@ class Assistant:
         if stakeholder and stakeholder not in self.stakeholders:
             raise QuestionError(f"Unknown stakeholder '{stakeholder}'; choose one of: {', '.join(self.stakeholders)}.")
         intent = self.understand(question, history)
-        hits = self.retriever.search(intent, stakeholder=stakeholder)
-        if self.should_abstain(question, intent, hits):
+        ranking = self.retriever.search(intent, stakeholder=stakeholder)
+        if self.should_abstain(question, intent, ranking):
             return Answer(question, ABSTAIN_TEXT, [], True, stakeholder=intent.stakeholder, phase=intent.phase)
-        text, citations = compose(question, intent, hits)
+        text, citations = compose(question, intent, ranking.hits)
         return Answer(question, text, citations, False, stakeholder=stakeholder or intent.stakeholder, phase=intent.phase)
 
-    def should_abstain(self, question: str, intent: Intent, hits: list[Hit]) -> bool:
-        if not hits:
+    def should_abstain(self, question: str, intent: Intent, ranking: Ranking) -> bool:
+        if not ranking.hits:
             return True
-        best = max(h.similarity for h in hits)
+        best = ranking.best_similarity
         if TASK_REQUEST.search(question) and not intent.structured:
             return True
-        if intent.structured:
+        # Two words only a few passages use, and at most one word the map never uses, mean the
+        # question names something specific on the map ("Upskill America"), not a near miss
+        # ("the salary of a licensed practical nurse").
+        names_map_things = intent.rare_words >= 2 and intent.unknown_words <= 1 and intent.rare_words > intent.unknown_words
+        if intent.structured or names_map_things:
             return best < self.settings.min_similarity / 2
         return best < self.settings.min_similarity
 
@@ -160,39 +164,54 @@ def overlap(question: str, text: str) -> int:
 
 
 def compose(question: str, intent: Intent, hits: list[Hit]) -> tuple[str, list[Citation]]:
-    lines = primary_lines(question, intent, hits[0].passage)
-    if SPANS_STAKEHOLDERS.search(question) and not intent.stakeholder:
+    """`intent.text` (typos mended, abbreviations spelled out) is what sentences are matched
+    against, so "microcredential meaning" still finds the micro-credential sentences."""
+    asked = intent.text
+    lines = primary_lines(asked, intent, hits[0].passage)
+    if intent.spans:
         seen = {hits[0].passage.url}
         for hit in hits[1:]:
             if hit.passage.url not in seen and len(seen) < 3:
                 seen.add(hit.passage.url)
-                lines.extend(secondary_lines(question, hit.passage))
+                lines.extend(secondary_lines(asked, hit.passage))
     return render(lines, hits)
 
 
-def primary_lines(question: str, intent: Intent, passage: Passage) -> list[_Line]:
+def primary_lines(asked: str, intent: Intent, passage: Passage) -> list[_Line]:
     prose, bullets = split_passage(passage.text)
-    if bullets:
-        lead = prose[:1]
-        if len(prose) > 1 and prose[-1].endswith(":"):
-            # What an action area means is said on every stakeholder page; a question about a
-            # stakeholder's actions wants the list and its own short intro.
-            lead = [prose[-1]] if passage.action_area and not intent.asks_definition else [prose[0], prose[-1]]
-        keep = bullets if intent.asks_list or len(bullets) <= MAX_BULLETS else _best(question, bullets, MAX_BULLETS)
-        out = [_Line(s, passage) for s in lead]
-        return out + [_Line(b, passage, bullet=True) for b in keep]
-    if len(" ".join(prose).split()) <= MAX_PROSE_WORDS:
-        return [_Line(s, passage) for s in prose]
+    intro = prose.pop() if bullets and prose and prose[-1].endswith(":") else None
+    if bullets and intro and passage.action_area and not intent.asks_definition:
+        # What an action area means is said on every stakeholder page; a question about a
+        # stakeholder's actions wants the list and its own short intro.
+        prose = []
+    in_order = intent.asks_definition or bool(intent.terms)
+    chosen = pick_sentences(asked, prose, MAX_LEAD_WORDS if bullets else MAX_PROSE_WORDS, in_order)
+    keep = bullets if intent.asks_list or len(bullets) <= MAX_BULLETS else _best(asked, bullets, MAX_BULLETS)
+    lines = [_Line(s, passage) for s in chosen + ([intro] if intro else [])]
+    return lines + [_Line(b, passage, bullet=True) for b in keep]
+
+
+def pick_sentences(asked: str, prose: list[str], budget: int, in_order: bool) -> list[str]:
+    """The opening sentence (it names the subject), then more within a word budget: the next
+    ones for a definition, otherwise those sharing the most words with the question."""
+    if not prose:
+        return []
     chosen = [prose[0]]
-    for sentence in sorted(prose[1:], key=lambda s: -overlap(question, s)):
-        if overlap(question, sentence) and len(" ".join(chosen + [sentence]).split()) <= MAX_PROSE_WORDS:
-            chosen.append(sentence)
-    return [_Line(s, passage) for s in sorted(chosen, key=prose.index)]
+    candidates = prose[1:] if in_order else sorted(prose[1:], key=lambda s: -overlap(asked, s))
+    for sentence in candidates:
+        if not in_order and not overlap(asked, sentence):
+            break
+        if len(" ".join(chosen + [sentence]).split()) > budget:
+            if in_order:
+                break
+            continue
+        chosen.append(sentence)
+    return sorted(chosen, key=prose.index)
 
 
-def secondary_lines(question: str, passage: Passage) -> list[_Line]:
+def secondary_lines(asked: str, passage: Passage) -> list[_Line]:
     prose, bullets = split_passage(passage.text)
-    best = _best(question, bullets, 1) if bullets else prose[:1]
+    best = _best(asked, bullets, 1) if bullets else prose[:1]
     return [_Line(best[0], passage, label=f"{passage.title}: " if passage.kind == "stakeholder" else "")]
 
 

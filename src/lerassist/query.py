@@ -36,19 +36,34 @@ ABBREVIATIONS = {
     "hris": "human resources information system",
 }
 ASPECTS = {
-    "definition": ("what is", "what are", "what's", "whats", "who are", "who is", "define", "definition", "meaning", "mean by", "stand for"),
+    "definition": ("what is", "what are", "what's", "whats", "who are", "who is", "define", "definition", "meaning", "mean", "means", "stand for"),
     "examples": ("example", "examples", "such as", "kinds of", "types of", "who counts", "instances"),
     "business case": ("business case", "business value", "business benefit", "business reason", "value for business"),
     "social case": ("social case", "social value", "social benefit", "society", "social impact"),
     "quote": ("quote", "quoted", "quotation", "said", "says", "who is cited"),
 }
 ACTION_AREA_CUES = {
-    "promoting": ("promoting adoption", "promote adoption", "promoting", "promote"),
+    "promoting": ("promoting adoption", "promote adoption", "promote the adoption", "promote lers", "promoting lers"),
     "building": ("employer demand", "building demand", "build demand", "building employer"),
-    "gathering": ("gathering data", "gather data", "data on impact", "impact data", "measure impact", "gathering"),
+    "gathering": ("gathering data", "gather data", "data on impact", "impact data", "measure impact", "metrics", "measure whether", "measure how", "evidence of impact"),
     "supporting": ("degree and skills", "degree- and skills", "skills-based systems", "skills based systems", "degree based"),
 }
+# With a stakeholder named, "when LERs get issued" asks about the Issuing phase.
+PHASE_VERBS = {
+    "developing": ("develop", "developed", "develops", "development"),
+    "issuing": ("issue", "issued", "issues", "issuance"),
+    "adopting": ("adopt", "adopted", "adopts", "adoption"),
+}
+# A word found in this few passages or fewer names something specific the map talks about.
+RARE = 3
 OVERVIEWS = ("phases", "action areas", "stakeholders")
+# Questions that are about a whole page rather than a stakeholder or a term.
+PAGE_CUES = {
+    "about": ("version", "versions", "stakeholder page", "each page", "the site", "website", "license", "licence", "contributors", "contributed", "acknowledgements", "who made", "who built", "feedback"),
+    "resources": ("resources", "resource", "reading", "read more", "learn more", "report", "reports", "publication", "who wrote", "written by", "author", "published", "publishes", "playbook", "white paper", "guide to"),
+    "worked example": ("stewart", "worked example", "example scenario", "nursing home", "amazing community college"),
+}
+SPANS_STAKEHOLDERS = re.compile(r"\b(which|what|all|other)\s+(\w+\s+)?stakeholders?\b|\bwho\b.*\b(help|helps|issue|issues|use|uses|fund|funds|provide|provides|protect|protects)\b")
 FOLLOW_UP = re.compile(r"^(and|what about|how about|and what about|same for|also)\b|\b(they|them|their|theirs|it|its|this group|that group)\b")
 
 
@@ -64,6 +79,10 @@ class Intent:
     aspect: str = ""
     action_area: str = ""
     terms: tuple[str, ...] = ()
+    page: str = ""
+    spans: bool = False
+    rare_words: int = 0
+    unknown_words: int = 0
     asks_list: bool = False
     asks_definition: bool = False
     domain_words: int = 0
@@ -72,14 +91,18 @@ class Intent:
 
     @property
     def structured(self) -> bool:
-        return bool(self.stakeholder or self.phase or self.aspect or self.action_area or self.terms)
+        return bool(self.stakeholder or self.phase or self.aspect or self.action_area or self.terms or self.page or self.spans)
 
 
 class Vocabulary:
     """Names and terms read from the passages once per opened index."""
 
     def __init__(self, passages: list[Passage]):
-        self.words = {w for p in passages for w in tokens(f"{p.title} {p.section} {p.text}")}
+        self.document_frequency: dict[str, int] = {}
+        for p in passages:
+            for w in set(tokens(f"{p.title} {p.section} {p.text}")):
+                self.document_frequency[w] = self.document_frequency.get(w, 0) + 1
+        self.words = set(self.document_frequency)
         self.by_initial: dict[tuple[str, int], list[str]] = {}
         for w in self.words:
             if len(w) >= 4 and w.isalpha():
@@ -103,7 +126,7 @@ class Vocabulary:
                     self.expansions.setdefault(abbr.lower(), base)
         self.terms = {" ".join(tokens(k)): v for k, v in self.terms.items()}
         self.term_keys = sorted(self.terms, key=len, reverse=True)
-        self.filler_words = {"ler", "lers", "ecosystem", "map", "glossary"}
+        self.filler_words = {"ler", "lers", "glossary"}
 
     def correct(self, word: str) -> str:
         """One-edit typos ("verifable", "emplyers") are mended against the map's own words."""
@@ -123,7 +146,7 @@ def _stakeholder_aliases(title: str) -> set[str]:
     if len(words) > 1 and words[-1] in {"organizations", "systems", "providers", "navigators"}:
         aliases |= {" ".join(words[:-1]) + " " + words[-1].rstrip("s")}
     if name == "learners and earners":
-        aliases |= {"learners", "learner", "earners", "earner", "learners/earners", "l/earners"}
+        aliases |= {"learners", "earners", "learners/earners", "l/earners"}
     if name == "career navigators":
         aliases |= {"navigators", "navigator", "career navigation"}
     if name == "credentialing organizations":
@@ -138,6 +161,8 @@ def _stakeholder_aliases(title: str) -> set[str]:
         aliases |= {"supporting system"}
     if name == "employers":
         aliases |= {"employer", "companies", "businesses"}
+    if name == "governance":
+        aliases |= {"policymakers", "policy makers", "lawmakers", "legislators", "governments", "regulators"}
     if name == "funders":
         aliases |= {"funder", "funding organizations", "philanthropy"}
     return aliases
@@ -169,8 +194,8 @@ def parse(question: str, vocab: Vocabulary, previous: Intent | None = None) -> I
     if phase == "using" and not (stakeholder or " phase " in padded):
         phase = ""
     action_area = next((k for k, cues in ACTION_AREA_CUES.items() if any(f" {c} " in padded for c in cues)), "")
-    if action_area in {"promoting", "gathering"} and " adoption " not in padded and " data " not in padded and " action " not in padded:
-        action_area = ""
+    if stakeholder and not phase and not action_area:
+        phase = next((p for p, forms in PHASE_VERBS.items() if any(f" {f} " in padded for f in forms)), "")
     aspect = next((a for a, cues in ASPECTS.items() if a != "definition" and any(f" {c} " in padded for c in cues)), "")
     asks_definition = any(f" {c} " in padded for c in ASPECTS["definition"])
     # A glossary term (or an overview: the phases, the stakeholders) is the subject only when
@@ -178,14 +203,19 @@ def parse(question: str, vocab: Vocabulary, previous: Intent | None = None) -> I
     # is just mentioned ("how do employers use LERs in hiring?").
     leftover = [w for w in tokens(rest) if w not in STOPWORDS and w not in vocab.filler_words and not w.isdigit()]
     leftover = [w for w in leftover if w not in {"four", "seven", "ten", "phases", "stakeholders", "action", "areas"}]
-    if len(leftover) > 1:
+    if leftover:
         terms = ()
     if asks_definition and not aspect and stakeholder and not phase and not action_area and not terms:
         aspect = "definition"
     if not (stakeholder or phase or aspect or action_area or terms) and len(leftover) <= 1:
         aspect = next((t for t in OVERVIEWS if f" {t} " in padded), "")
+    page = "" if stakeholder else next((k for k, cues in PAGE_CUES.items() if any(f" {c} " in padded for c in cues)), "")
     words = [w for w in tokens(text) if w not in STOPWORDS]
     intent = Intent(
+        page=page,
+        spans=not (stakeholder or page) and bool(SPANS_STAKEHOLDERS.search(mended)),
+        rare_words=len({w for w in words if 0 < vocab.document_frequency.get(w, 0) <= RARE}),
+        unknown_words=len({w for w in words if len(w) > 3 and w not in vocab.words}),
         text=text,
         stakeholder=stakeholder,
         phase=phase,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import bm25s
 import numpy as np
@@ -52,6 +52,14 @@ class Hit:
     similarity: float
 
 
+@dataclass(frozen=True)
+class Ranking:
+    hits: list[Hit]
+    best_similarity: float
+    """The closest passage's cosine similarity over all dense candidates: how near the map
+    comes to the question at all, whatever the fusion put first."""
+
+
 class Snapshot:
     """One published index opened: its collection, passages, BM25 and vocabulary."""
 
@@ -70,6 +78,7 @@ class Snapshot:
         self.bm25 = bm25s.BM25()
         self.bm25.index([bm25_tokens(passage_document(p)) for p in self.passages], show_progress=False)
         self.vocab = Vocabulary(self.passages)
+        self.sections = whole_sections(self.passages)
 
 
 class Retriever:
@@ -108,12 +117,12 @@ class Retriever:
         self._checked = time.monotonic()
         return self.snapshot
 
-    def search(self, intent: Intent, stakeholder: str = "", k: int | None = None) -> list[Hit]:
+    def search(self, intent: Intent, stakeholder: str = "", k: int | None = None) -> Ranking:
         snap = self.current()
         k = k or self.settings.top_k
         allowed = [i for i, p in enumerate(snap.passages) if not stakeholder or p.stakeholder == stakeholder]
         if not allowed:
-            return []
+            return Ranking([], 0.0)
         dense = self._dense(snap, intent.text, stakeholder)
         sparse = self._sparse(snap, intent.text, allowed)
         fused: dict[int, float] = {}
@@ -124,8 +133,15 @@ class Retriever:
             points = match_points(snap.passages[i], intent)
             if points > 0:
                 fused[i] = fused.get(i, 0.0) + INTENT_BONUS * points
-        order = sorted(fused, key=lambda i: -fused[i])[:k]
-        return [Hit(snap.passages[i], fused[i], dense.get(i, 0.0)) for i in order]
+        hits: dict[str, Hit] = {}
+        for i in sorted(fused, key=lambda i: -fused[i]):
+            whole = snap.sections[snap.passages[i].id]
+            if whole.id not in hits:
+                hits[whole.id] = Hit(whole, fused[i], dense.get(i, 0.0))
+            if len(hits) == k:
+                break
+        hits = list(hits.values())
+        return Ranking(hits, max(dense.values(), default=0.0))
 
     def _dense(self, snap: Snapshot, text: str, stakeholder: str) -> dict[int, float]:
         """Passage index -> cosine similarity, best first."""
@@ -153,12 +169,36 @@ class Retriever:
         return [int(i) for i in top if mask[i] > 0]
 
 
+def whole_sections(passages: list[Passage]) -> dict[str, Passage]:
+    """Passage id -> its whole section. Long sections are indexed in parts (each part embeds
+    well), but an answer and its citation should see the section's whole list."""
+    groups: dict[tuple[str, str], list[Passage]] = {}
+    for p in passages:
+        groups.setdefault((p.url, p.section), []).append(p)
+    out = {}
+    for parts in groups.values():
+        if len(parts) == 1:
+            out[parts[0].id] = parts[0]
+            continue
+        parts.sort(key=lambda p: int(p.id.rsplit("-", 1)[1]))
+        lines: list[str] = []
+        for part in parts:
+            lines += [line for line in part.text.split("\n") if line not in lines]
+        whole = replace(parts[0], id=parts[0].id.rsplit("-", 1)[0], text="\n".join(lines))
+        out.update({p.id: whole for p in parts})
+    return out
+
+
 def match_points(p: Passage, intent: Intent) -> int:
     """How many parts of the question's structure this passage matches."""
     section = p.section.lower()
     if intent.aspect in OVERVIEWS:
         return 2 if p.kind != "stakeholder" and intent.aspect in section else 0
     points = 1 if intent.asks_list and p.text.count("\n- ") >= 3 else 0
+    if intent.page and (p.kind == intent.page or section.startswith(intent.page)):
+        points += 2
+    if intent.spans and p.kind == "stakeholder":
+        points += 1
     if intent.terms and p.kind == "glossary" and p.section in intent.terms:
         points += 2
     if intent.stakeholder:
