@@ -1,0 +1,37 @@
+"""Serve the chat box and the HTTP API: `python app.py [--host HOST] [--port PORT]`.
+
+The model loads and the index is built or opened here, before the server listens, so the first
+person to ask does not wait for either.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import uvicorn
+
+from lerassist.answer import Assistant
+from lerassist.api import create_app
+from lerassist.content import ContentError
+from lerassist.feedback import FeedbackLog
+from lerassist.index import IndexUnavailable
+from lerassist.service import Service
+from lerassist.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Serve the LER Ecosystem Map assistant (chat and /api/ask).")
+    parser.add_argument("--host", help="address to listen on (default: LERASSIST_HOST or 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (default: LERASSIST_PORT or 7860)")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env(host=args.host, port=args.port)
+    try:
+        service = Service(Assistant(settings), FeedbackLog(settings.feedback_path))
+    except (ContentError, IndexUnavailable) as err:
+        sys.exit(f"Error: {err}")
+    uvicorn.run(create_app(service), host=settings.host, port=settings.port)
+
+
+if __name__ == "__main__":
+    main()
