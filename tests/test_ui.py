@@ -110,13 +110,14 @@ def choose_stakeholder(page, name: str):
 
 
 def test_an_answer_links_its_markers_to_the_cited_page_and_shows_its_sources(page, output_dir, assistant):
+    expected = assistant.ask(ISSUING)
     reply = ask(page, ISSUING)
-    expect(reply).to_contain_text("Issue LERs that document the skills development and achievements of employees.")
+    expect(reply).to_contain_text(expected.citations[0].highlights[-1])
     marker = reply.get_by_role("link", name="[1]").first
     expect(marker).to_have_attribute("href", EMPLOYERS)
     sources = page.locator("#sources")
     expect(sources).to_contain_text("[1] Employers › Issuing phase")
-    expect(sources.locator("mark")).to_have_text(assistant.ask(ISSUING).citations[0].highlights)
+    expect(sources.locator("mark")).to_have_text(expected.citations[0].highlights)
     expect(sources.get_by_role("link", name="Open Employers on the map ↗")).to_have_attribute("href", EMPLOYERS)
     page.screenshot(path=output_dir / "answered-chat.png", full_page=True)
     assert (output_dir / "answered-chat.png").stat().st_size > 10_000
@@ -144,7 +145,7 @@ def test_follow_ups_keep_the_phase_then_the_stakeholder(page):
     expect(page.locator("#sources")).to_contain_text("[1] Employers › Issuing phase")
 
 
-def test_thumbs_up_appends_the_vote_and_nothing_about_the_person(page, settings):
+def test_thumbs_up_appends_the_vote_and_nothing_about_the_person(page, settings, assistant):
     question = "What is the business case for funders?"
     ask(page, question)
     page.locator("#chat").get_by_role("button", name="Like", exact=True).last.click()
@@ -160,7 +161,7 @@ def test_thumbs_up_appends_the_vote_and_nothing_about_the_person(page, settings)
     assert set(vote) == {"time", "question", "answer", "cited_urls", "vote"}
     assert vote["vote"] == "up"
     assert vote["cited_urls"] == ["https://lermap.t3networkhub.org/stakeholder/funders"]
-    assert vote["answer"].startswith("The business case for Funders [1]")
+    assert vote["answer"] == assistant.ask(question).text
 
 
 def test_html_and_script_in_a_question_are_shown_as_text_and_never_run(page):
@@ -202,27 +203,32 @@ def test_starter_questions_answer_from_the_map(page, assistant):
     expect(page.locator("#sources")).to_contain_text("[1] Employers › Issuing phase")
 
 
-def test_glossary_search_filters_terms_as_you_type(page):
+def test_glossary_search_filters_terms_as_you_type(page, assistant):
+    total = len({p.section for p in assistant.passages() if p.kind == "glossary"})
     page.get_by_role("tab", name="Glossary").click()
     glossary = page.locator("#glossary")
-    expect(glossary).to_contain_text("21 terms")
+    expect(glossary).to_contain_text(f"{total} terms")
     expect(glossary.get_by_role("heading", name="Assertion", exact=True)).to_be_visible()
     page.locator("#glossary-search textarea").press_sequentially("wallet")
     expect(glossary.get_by_role("heading", name="Assertion", exact=True)).to_have_count(0)
     expect(glossary.get_by_role("heading", name="Digital Credential Wallet", exact=True)).to_be_visible()
-    expect(glossary).to_contain_text("of 21 terms")
+    expect(glossary).to_contain_text(f"of {total} terms")
     page.locator("#glossary-search textarea").fill("")
     page.locator("#glossary-search textarea").press_sequentially("zebras")
     expect(glossary).to_contain_text("No glossary term mentions “zebras”.")
 
 
-def test_map_tab_shows_each_stakeholders_roles_by_phase(page):
+def test_map_tab_shows_each_stakeholders_roles_by_phase(page, assistant):
     page.get_by_role("tab", name="Map").click()
     table = page.locator("#role-map table")
     expect(table.locator("tbody tr")).to_have_count(10)
     expect(table.locator("thead th")).to_have_text(["Stakeholder", "Developing phase", "Issuing phase", "Using phase", "Adopting phase"])
     employers = table.locator("tbody tr", has=page.get_by_role("link", name="Employers", exact=True))
-    expect(employers.locator("td").nth(1)).to_contain_text("Issue LERs that document the skills development")
+    issuing = "".join(p.text for p in assistant.passages() if p.stakeholder == "employers" and p.phase == "issuing")
+    roles = employers.locator("td").nth(1).locator("li")
+    expect(roles).not_to_have_count(0)
+    for role in roles.all_inner_texts():
+        assert f"- {role}" in issuing
     expect(employers.get_by_role("link", name="Employers", exact=True)).to_have_attribute("href", EMPLOYERS)
 
 
