@@ -47,10 +47,12 @@ QUALITY = (("hit@1", "hit@1"), ("MRR", "mrr"), ("fact recall", "fact_recall"))
 
 @dataclass(frozen=True)
 class Measured:
-    """One fresh process: when its first line of output came, when it ended, its peak RSS."""
+    """One fresh process: when its first line of output came, when it ended, the CPU time it
+    used, its peak RSS and what it printed."""
 
     first_line_s: float
     total_s: float
+    cpu_s: float
     peak_rss_bytes: int
     output: str
 
@@ -59,6 +61,7 @@ class Measured:
 class Costs:
     model_load_s: float
     build_s: float
+    build_cpu_s: float  # all threads; a second figure that other processes' load inflates less
     cold_start: Measured | None  # None: skipped (--skip-cold-start)
 
 
@@ -110,7 +113,7 @@ def measure_process(cmd: list[str], env: dict | None = None, timeout: float = PR
         if proc.returncode != 0:
             errors.seek(0)
             raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {errors.read()[-2000:]}")
-    return Measured(first_line_s, total_s, usage.ru_maxrss * 1024, output)
+    return Measured(first_line_s, total_s, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, output)
 
 
 def measure_costs(settings: Settings, question: str, cold_start: bool) -> tuple[Embedder, Costs]:
@@ -121,9 +124,9 @@ def measure_costs(settings: Settings, question: str, cold_start: bool) -> tuple[
     started = time.perf_counter()
     embedder = Embedder(settings.model_path)
     model_load_s = time.perf_counter() - started
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     build(settings, embedder)
-    build_s = time.perf_counter() - started
+    build_s, build_cpu_s = time.perf_counter() - started, time.process_time() - cpu
     cold = None
     if cold_start:
         env = {
@@ -135,26 +138,31 @@ def measure_costs(settings: Settings, question: str, cold_start: bool) -> tuple[
         }
         cmd = [sys.executable, "-m", "lerassist.cli", "ask", question, "--content", str(settings.content_dir)]
         cold = measure_process(cmd, env)
-    return embedder, Costs(model_load_s, build_s, cold)
+        if not cold.output.strip():
+            raise RuntimeError(f"{' '.join(cmd)} printed no answer")
+    return embedder, Costs(model_load_s, build_s, build_cpu_s, cold)
 
 
 def compare(systems: dict, embedder: Embedder, questions: list[Question]) -> tuple[dict[str, list[Result]], list[float]]:
-    """Every system answers each question in turn (after one warm-up each); alongside, one bare
-    query embedding per question gives the floor under any answer that embeds the question."""
-    for system in systems.values():
-        system.ask(questions[0].question)
-    embedder.embed_query(questions[0].question)
+    """Every system answers each question in turn, after one warm-up each, and so does one bare
+    query embedding (the floor under any answer that embeds the question). The order turns by
+    one place per question, so no system always runs right after the same neighbour."""
+    calls = {FLOOR: embedder.embed_query, **{name: system.ask for name, system in systems.items()}}
+    for call in calls.values():
+        call(questions[0].question)
     results: dict[str, list[Result]] = {name: [] for name in systems}
     floor_ms = []
-    for q in questions:
-        started = time.perf_counter()
-        embedder.embed_query(q.question)
-        floor_ms.append((time.perf_counter() - started) * 1000)
-        for name, system in systems.items():
+    names = list(calls)
+    for turn, q in enumerate(questions):
+        shift = turn % len(names)
+        for name in names[shift:] + names[:shift]:
             started = time.perf_counter()
-            answer = system.ask(q.question)
+            answer = calls[name](q.question)
             elapsed = (time.perf_counter() - started) * 1000
-            results[name].append(Result(q, answer, elapsed, source_rank(q, answer), facts_met(q, answer)))
+            if name == FLOOR:
+                floor_ms.append(elapsed)
+            else:
+                results[name].append(Result(q, answer, elapsed, source_rank(q, answer), facts_met(q, answer)))
     return results, floor_ms
 
 
@@ -210,14 +218,15 @@ def report(scores: dict[str, dict], floor_ms: list[float], costs: Costs, run: di
         "## What lerassist costs",
         "",
         f"- index build (a temp dir, a freshly loaded model with no cached passage vectors, all "
-        f"{run['passages']} passages embedded): {costs.build_s:.1f} s; loading the model first took {costs.model_load_s:.1f} s",
+        f"{run['passages']} passages embedded): {costs.build_s:.1f} s (CPU time {costs.build_cpu_s:.1f} s); "
+        f"loading the model first took {costs.model_load_s:.1f} s",
     ]
     if costs.cold_start is None:
         lines.append("- cold start and peak RSS: not measured in this run (`--skip-cold-start`)")
     else:
         lines += [
             f"- cold start to first answer (a fresh `lerassist ask` process, index already built): "
-            f"{costs.cold_start.first_line_s:.1f} s",
+            f"{costs.cold_start.first_line_s:.1f} s (the process used {costs.cold_start.cpu_s:.1f} s of CPU time in all)",
             f"- peak RSS of that process: {costs.cold_start.peak_rss_bytes / MIB:.0f} MiB",
         ]
     lines.append(
