@@ -64,6 +64,8 @@ class Assistant:
             if store_for(settings).read_manifest() is None:
                 raise
             log.warning("content not rebuilt, serving the previous index: %s", err)
+        except IndexUnavailable as err:
+            log.warning("%s", err)
         self.retriever = Retriever(settings, self.embedder)
 
     @property

@@ -132,22 +132,27 @@ class ServerStore:
     names the published one, so several app processes share it."""
 
     def __init__(self, settings: Settings):
-        import chromadb
-
         self.url = settings.chroma_url
         parsed = urlparse(settings.chroma_url)
         if not parsed.hostname:
             raise IndexUnavailable(f"LERASSIST_CHROMA_URL '{settings.chroma_url}' is not http://host:port")
         self.prefix = settings.collection_prefix
-        try:
-            self.client = chromadb.HttpClient(
-                host=parsed.hostname,
-                port=parsed.port or 8000,
-                ssl=parsed.scheme == "https",
-                settings=_chroma_settings(),
-            )
-        except Exception as err:
-            raise self.unavailable(err) from err
+        self._address = (parsed.hostname, parsed.port or 8000, parsed.scheme == "https")
+        self._client = None
+
+    @property
+    def client(self):
+        """Connected on first use, and again after a failure, so a server that was down when
+        the process started (or restarted since) is picked up without restarting the app."""
+        if self._client is None:
+            import chromadb
+
+            host, port, ssl = self._address
+            try:
+                self._client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=_chroma_settings())
+            except Exception as err:
+                raise self.unavailable(err) from err
+        return self._client
 
     def describe(self) -> str:
         return self.url
@@ -161,7 +166,10 @@ class ServerStore:
     def read_manifest(self) -> Manifest | None:
         try:
             meta = self._pointer().metadata or {}
+        except IndexUnavailable:
+            raise
         except Exception as err:
+            self._client = None
             raise self.unavailable(err) from err
         return Manifest(**json.loads(meta["manifest"])) if "manifest" in meta else None
 

@@ -8,6 +8,7 @@ one page. The intent list is a third ranking fused like the other two.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -26,6 +27,7 @@ from .settings import Settings
 # in one retriever (1 / (rrf_k + 1) ~ 0.016), so a question naming "employers" and "business case"
 # lands on that section even when a neighbour is closer in embedding space.
 INTENT_BONUS = 0.03
+log = logging.getLogger(__name__)
 SERVER_RECHECK_SECONDS = 2.0
 
 
@@ -88,7 +90,13 @@ class Retriever:
         self.store = store_for(settings)
         self._lock = threading.Lock()
         self._checked = 0.0
-        self.snapshot = self._open()
+        self.snapshot: Snapshot | None = None
+        try:
+            self.current()
+        except IndexUnavailable as err:
+            # A process that starts while the index is broken or the server is down keeps
+            # running and answers with the reason; it opens the index once it is back.
+            log.warning("%s", err)
 
     def _open(self) -> Snapshot:
         manifest = self.store.read_manifest()
@@ -106,16 +114,18 @@ class Retriever:
     def current(self) -> Snapshot:
         """The published index, reopened when another build replaced it; raises
         IndexUnavailable when it is gone, so callers answer with a message, not a crash."""
+        snap = self.snapshot
         remote = bool(self.settings.chroma_url)
-        if remote and time.monotonic() - self._checked < SERVER_RECHECK_SECONDS:
-            return self.snapshot
+        if snap is not None and remote and time.monotonic() - self._checked < SERVER_RECHECK_SECONDS:
+            return snap
         token = self.store.token()
-        if token != self.snapshot.manifest.build_id:
+        if snap is None or token != snap.manifest.build_id:
             with self._lock:
-                if token != self.snapshot.manifest.build_id:
-                    self.snapshot = self._open()
+                snap = self.snapshot
+                if snap is None or token != snap.manifest.build_id:
+                    snap = self.snapshot = self._open()
         self._checked = time.monotonic()
-        return self.snapshot
+        return snap
 
     def search(self, intent: Intent, stakeholder: str = "", k: int | None = None) -> Ranking:
         snap = self.current()
