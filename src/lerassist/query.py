@@ -9,9 +9,9 @@ an imported copy of the map is understood the same way.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
-from .content import ACTION_AREAS, PHASES
+from .content import PHASES
 from .models import Passage
 
 WORD = re.compile(r"[a-z0-9]+(?:[/'][a-z0-9]+)*")
@@ -87,7 +87,6 @@ class Intent:
     asks_definition: bool = False
     domain_words: int = 0
     follow_up: bool = False
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def structured(self) -> bool:
@@ -168,24 +167,22 @@ def _stakeholder_aliases(title: str) -> set[str]:
     return aliases
 
 
-def normalize(question: str, vocab: Vocabulary) -> tuple[str, str, list[str]]:
-    """Mend typos; returns the mended question, the same with abbreviations spelled out (what
-    the retrievers see), and notes on what was mended."""
-    notes, mended, expanded = [], [], []
+def normalize(question: str, vocab: Vocabulary) -> tuple[str, str]:
+    """Mend typos; returns the mended question and the same with abbreviations spelled out
+    (what the retrievers see)."""
+    mended, expanded = [], []
     for word in tokens(question):
         fixed = vocab.correct(word)
-        if fixed != word:
-            notes.append(f"read '{word}' as '{fixed}'")
         mended.append(fixed)
         expanded.append(fixed)
         for part in fixed.split("/"):
             if part in vocab.expansions and part not in vocab.filler_words:
                 expanded.append(vocab.expansions[part])
-    return " ".join(mended), " ".join(expanded), notes
+    return " ".join(mended), " ".join(expanded)
 
 
 def parse(question: str, vocab: Vocabulary, previous: Intent | None = None) -> Intent:
-    mended, text, notes = normalize(question, vocab)
+    mended, text = normalize(question, vocab)
     padded = f" {mended} "
     terms, rest = _match_terms(padded, vocab)
     stakeholder = _longest_match(rest, vocab.stakeholders)
@@ -226,7 +223,6 @@ def parse(question: str, vocab: Vocabulary, previous: Intent | None = None) -> I
         asks_definition=asks_definition,
         domain_words=sum(1 for w in words if w in vocab.words),
         follow_up=bool(FOLLOW_UP.search(question.lower().strip())),
-        notes=tuple(notes),
     )
     return carry_over(intent, previous)
 
