@@ -34,6 +34,9 @@ TASK_REQUEST = re.compile(
     r"^\s*(please\s+)?(write|compose|generate|code|implement|translate|calculate|compute|solve|draw|sing|play|book|order|summari[sz]e\s+this)\b",
     re.I,
 )
+# Follow-ups look back this many questions; an API caller cannot make one answer parse an
+# unbounded history.
+HISTORY_TURNS = 10
 MAX_BULLETS = 8
 MAX_PROSE_WORDS = 90
 MAX_LEAD_WORDS = 50
@@ -94,8 +97,8 @@ class Assistant:
     def understand(self, question: str, history: list | None = None) -> Intent:
         vocab = self.retriever.current().vocab
         previous = None
-        for earlier in history_questions(history):
-            previous = parse(earlier, vocab, previous)
+        for earlier in history_questions(history)[-HISTORY_TURNS:]:
+            previous = parse(earlier[: self.settings.max_question_chars], vocab, previous)
         return parse(question, vocab, previous)
 
     def ask(self, question: str, stakeholder: str | None = None, history: list | None = None) -> Answer:
