@@ -86,5 +86,22 @@ def eval_command(questions_file, as_json, content):
     click.echo(json.dumps(report.metrics, indent=2) if as_json else format_report(report))
 
 
+@cli.command("import-map")
+@click.argument("source", type=click.Path(exists=True, file_okay=False))
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write the pages into (new, empty, or an earlier import).")
+def import_map(source, out):
+    """Import a checkout of the map's own repository (SOURCE) into the content format, in the map's words."""
+    from .importer import MapSourceError
+    from .importer import import_map as run_import
+
+    try:
+        result = run_import(Path(source), Path(out))
+    except MapSourceError as err:
+        _fail(err)
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    click.echo(f"{result.summary()} Wrote {out}.")
+
+
 if __name__ == "__main__":
     cli()
