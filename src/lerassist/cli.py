@@ -103,5 +103,24 @@ def import_map(source, out):
     click.echo(f"{result.summary()} Wrote {out}.")
 
 
+@cli.command()
+@click.option("--against", required=True, type=click.Path(exists=True, file_okay=False), help="A checkout of the map's repository.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary and every problem as JSON.")
+@content_option
+def coverage(against, as_json, content):
+    """Check that the content folder states every fact of the map and nothing else (exit 1 if not)."""
+    from .coverage import check, format_report
+    from .embedding import Embedder
+    from .importer import MapSourceError
+
+    settings = _settings(content)
+    try:
+        report = check(settings.content_dir, Path(against), Embedder.shared(settings.model_path))
+    except (MapSourceError, ContentError) as err:
+        _fail(err)
+    click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if as_json else format_report(report, settings.content_dir, Path(against)))
+    sys.exit(0 if report.passed else 1)
+
+
 if __name__ == "__main__":
     cli()
