@@ -16,8 +16,8 @@ from .content import ContentError
 from .embedding import Embedder
 from .index import IndexUnavailable, ensure, store_for
 from .models import Answer, Citation, Passage
-from .query import STOPWORDS, Intent, parse, tokens
-from .retrieve import Hit, Ranking, Retriever, stem
+from .query import STOPWORDS, Intent, parse, stem, tokens
+from .retrieve import Hit, Ranking, Retriever
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,8 @@ TASK_REQUEST = re.compile(
 # Follow-ups look back this many questions; an API caller cannot make one answer parse an
 # unbounded history.
 HISTORY_TURNS = 10
+# Below this similarity, a question naming jargon the map never uses is abstained.
+FOREIGN_TERM_SIMILARITY = 0.5
 MAX_BULLETS = 8
 MAX_PROSE_WORDS = 90
 MAX_LEAD_WORDS = 50
@@ -119,13 +121,28 @@ class Assistant:
         best = ranking.best_similarity
         if TASK_REQUEST.search(question) and not intent.structured:
             return True
+        if best < FOREIGN_TERM_SIMILARITY and self.foreign_terms(intent):
+            return True
         # Two words only a few passages use, and at most one word the map never uses, mean the
         # question names something specific on the map ("Upskill America"), not a near miss
         # ("the salary of a licensed practical nurse").
         names_map_things = intent.rare_words >= 2 and intent.unknown_words <= 1 and intent.rare_words > intent.unknown_words
         if intent.structured or names_map_things:
-            return best < self.settings.min_similarity / 2
+            return best < self.settings.min_similarity / 3
         return best < self.settings.min_similarity
+
+
+    def foreign_terms(self, intent: Intent) -> list[str]:
+        """Rare words the map never uses ("FERPA", "ed25519", "blockchain"): the model's own
+        vocabulary splits them into pieces, so they are jargon, not everyday words, and the
+        question is about something the map does not cover."""
+        vocab = self.retriever.current().vocab
+        tokenizer = self.embedder.model.tokenizer
+        return [
+            w
+            for w in tokens(intent.text)
+            if len(w) > 4 and w.isalnum() and w not in STOPWORDS and not vocab.knows(w) and len(tokenizer.tokenize(w)) > 1
+        ]
 
 
 def history_questions(history: list | None) -> list[str]:

@@ -48,6 +48,21 @@ ACTION_AREA_CUES = {
     "gathering": ("gathering data", "gather data", "data on impact", "impact data", "measure impact", "metrics", "measure whether", "measure how", "evidence of impact"),
     "supporting": ("degree and skills", "degree- and skills", "skills-based systems", "skills based systems", "degree based"),
 }
+# Everyday names for the people and organisations each stakeholder group stands for, from the
+# groups' definitions and examples: "I run a workforce board" is about Career Navigators.
+ROLE_WORDS = {
+    "credentialing-organizations": ("college", "colleges", "university", "universities", "community college", "registrar", "registrars", "school", "schools", "training provider", "training providers", "education provider", "education providers", "licensing board", "licensing boards", "apprenticeship", "apprenticeships"),
+    "career-navigators": ("workforce board", "workforce boards", "career counselor", "career counselors", "guidance counselor", "academic advisor", "academic advisors", "career coach", "career coaches", "advisor", "advisors"),
+    "supporting-systems": ("think tank", "think tanks", "advocacy group", "advocacy groups", "intermediary", "intermediaries", "community organization", "community organizations"),
+    "governance": ("legislator", "legislators", "government", "governments", "state agency", "state agencies", "ministry", "ministries", "accreditor", "accreditors", "accreditation bodies", "regulator"),
+    "ler-technology-providers": ("wallet provider", "wallet providers", "wallet app", "wallet startup", "badging platform", "badging platforms", "software vendor", "software vendors", "tech vendor", "tech vendors", "vendor", "vendors", "startup"),
+    "hr-systems": ("applicant tracking", "applicant tracking software", "hr manager", "hr managers", "recruiter", "recruiters", "hiring software", "hris", "ats"),
+    "data-standards-organizations": ("1edtech", "ims global", "hr open", "credential engine", "standards body", "standards group", "standards groups"),
+    "learners-earners": ("student", "students", "worker", "workers", "job seeker", "job seekers", "jobseeker", "jobseekers", "graduate", "graduates"),
+    "funders": ("foundation", "foundations", "philanthropy", "philanthropies", "donor", "donors", "sponsor", "sponsors", "grantmaker", "grantmakers"),
+    "employers": ("company", "companies", "business", "businesses", "hiring manager", "hiring managers"),
+}
+ROLE_ALIASES = {" ".join(word.split()): slug for slug, words in ROLE_WORDS.items() for word in words}
 # With a stakeholder named, "when LERs get issued" asks about the Issuing phase.
 PHASE_VERBS = {
     "developing": ("develop", "developed", "develops", "development"),
@@ -67,6 +82,16 @@ SPANS_STAKEHOLDERS = re.compile(r"\b(which|what|all|other)\s+(\w+\s+)?stakeholde
 FOLLOW_UP = re.compile(r"^(and|what about|how about|and what about|same for|also)\b|\b(they|them|their|theirs|it|its|this group|that group)\b")
 
 
+def stem(word: str) -> str:
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word
+
+
 def tokens(text: str) -> list[str]:
     return WORD.findall(text.lower().replace("’", "'"))
 
@@ -80,6 +105,7 @@ class Intent:
     action_area: str = ""
     terms: tuple[str, ...] = ()
     page: str = ""
+    role: str = ""
     spans: bool = False
     rare_words: int = 0
     unknown_words: int = 0
@@ -90,7 +116,7 @@ class Intent:
 
     @property
     def structured(self) -> bool:
-        return bool(self.stakeholder or self.phase or self.aspect or self.action_area or self.terms or self.page or self.spans)
+        return bool(self.stakeholder or self.phase or self.aspect or self.action_area or self.terms or self.page or self.spans or self.role)
 
 
 class Vocabulary:
@@ -102,6 +128,7 @@ class Vocabulary:
             for w in set(tokens(f"{p.title} {p.section} {p.text}")):
                 self.document_frequency[w] = self.document_frequency.get(w, 0) + 1
         self.words = set(self.document_frequency)
+        self.prefixes = {w[:6] for w in self.words if len(w) >= 6}
         self.by_initial: dict[tuple[str, int], list[str]] = {}
         for w in self.words:
             if len(w) >= 4 and w.isalpha():
@@ -126,6 +153,15 @@ class Vocabulary:
         self.terms = {" ".join(tokens(k)): v for k, v in self.terms.items()}
         self.term_keys = sorted(self.terms, key=len, reverse=True)
         self.filler_words = {"ler", "lers", "glossary"}
+
+    def knows(self, word: str) -> bool:
+        """The map uses this word, a form of it ("discriminated" beside "discrimination"), an
+        abbreviation of ours for it, or it joins two of its words ("homepage", "lermap")."""
+        if word in self.words or word in self.expansions:
+            return True
+        if len(word) >= 7 and word[:6] in self.prefixes:
+            return True
+        return any(word[:i] in self.words and word[i:] in self.words for i in range(2, len(word) - 1))
 
     def correct(self, word: str) -> str:
         """One-edit typos ("verifable", "emplyers") are mended against the map's own words."""
@@ -185,12 +221,17 @@ def parse(question: str, vocab: Vocabulary, previous: Intent | None = None) -> I
     mended, text = normalize(question, vocab)
     padded = f" {mended} "
     terms, rest = _match_terms(padded, vocab)
+    action_area = next((k for k, cues in ACTION_AREA_CUES.items() if any(f" {c} " in padded for c in cues)), "")
+    # "employer demand" names an action area, not the Employers page.
+    rest = _blank(rest, {c: k for k, cues in ACTION_AREA_CUES.items() for c in cues})
     stakeholder = _longest_match(rest, vocab.stakeholders)
     rest = _blank(rest, vocab.stakeholders)
+    page = next((k for k, cues in PAGE_CUES.items() if any(f" {c} " in padded for c in cues)), "")
+    role = "" if stakeholder or page else _longest_match(rest, ROLE_ALIASES)
+    rest = _blank(rest, ROLE_ALIASES)
     phase = next((p for p in PHASES if f" {p} " in padded or f" {p[:-3]} phase " in padded), "")
     if phase == "using" and not (stakeholder or " phase " in padded):
         phase = ""
-    action_area = next((k for k, cues in ACTION_AREA_CUES.items() if any(f" {c} " in padded for c in cues)), "")
     if stakeholder and not phase and not action_area:
         phase = next((p for p, forms in PHASE_VERBS.items() if any(f" {f} " in padded for f in forms)), "")
     aspect = next((a for a, cues in ASPECTS.items() if a != "definition" and any(f" {c} " in padded for c in cues)), "")
@@ -206,11 +247,12 @@ def parse(question: str, vocab: Vocabulary, previous: Intent | None = None) -> I
         aspect = "definition"
     if not (stakeholder or phase or aspect or action_area or terms) and len(leftover) <= 1:
         aspect = next((t for t in OVERVIEWS if f" {t} " in padded), "")
-    page = "" if stakeholder else next((k for k, cues in PAGE_CUES.items() if any(f" {c} " in padded for c in cues)), "")
+    page = "" if stakeholder else page
     words = [w for w in tokens(text) if w not in STOPWORDS]
     intent = Intent(
         page=page,
-        spans=not (stakeholder or page) and bool(SPANS_STAKEHOLDERS.search(mended)),
+        role=role,
+        spans=not (stakeholder or page or role) and bool(SPANS_STAKEHOLDERS.search(mended)),
         rare_words=len({w for w in words if 0 < vocab.document_frequency.get(w, 0) <= RARE}),
         unknown_words=len({w for w in words if len(w) > 3 and w not in vocab.words}),
         text=text,

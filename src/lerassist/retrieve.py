@@ -20,7 +20,7 @@ import numpy as np
 from .embedding import Embedder
 from .index import IndexUnavailable, Manifest, passages_of, store_for
 from .models import Passage
-from .query import OVERVIEWS, STOPWORDS, Intent, Vocabulary, tokens
+from .query import OVERVIEWS, STOPWORDS, Intent, Vocabulary, stem, tokens
 from .settings import Settings
 
 # Each point of structural match (stakeholder, phase, aspect, term) outweighs a rank-one finish
@@ -29,14 +29,6 @@ from .settings import Settings
 INTENT_BONUS = 0.03
 log = logging.getLogger(__name__)
 SERVER_RECHECK_SECONDS = 2.0
-
-
-def stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)]
-            break
-    return word[:-1] if word.endswith("e") and len(word) > 3 else word
 
 
 def bm25_tokens(text: str) -> list[str]:
@@ -208,6 +200,10 @@ def match_points(p: Passage, intent: Intent) -> int:
     if intent.page and (p.kind == intent.page or section.startswith(intent.page)):
         points += 2
     if intent.spans and p.kind == "stakeholder":
+        points += 1
+    if intent.role and p.stakeholder == intent.role:
+        # Someone who says "I run a workforce board" probably means that group's page, but
+        # less surely than someone who names the group.
         points += 1
     if intent.terms and p.kind == "glossary" and p.section in intent.terms:
         points += 2

@@ -38,7 +38,7 @@ class Settings:
     candidates: int = field(default=20, metadata={"help": "Passages each retriever hands to fusion."})
     rrf_k: int = field(default=60, metadata={"help": "Reciprocal rank fusion constant."})
     min_similarity: float = field(
-        default=0.30,
+        default=0.35,
         metadata={"help": "Below this cosine similarity (best passage) a question with no map vocabulary is abstained."},
     )
     max_question_chars: int = field(default=2000, metadata={"help": "Longer questions are refused with a message."})
