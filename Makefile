@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: run test build eval bench browser
+.PHONY: run test build eval bench load chroma browser
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,15 @@ eval: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) -m lerassist.bench
+
+# 500 questions from 20 clients to a running app (LOAD_URL) or to one it starts itself.
+load: $(VENV)/.installed
+	$(PY) -m lerassist.load $(if $(LOAD_URL),--url $(LOAD_URL))
+
+# A Chroma server for LERASSIST_CHROMA_URL=http://127.0.0.1:$(CHROMA_PORT); its data under index/ (git-ignored).
+CHROMA_PORT ?= 8000
+chroma: $(VENV)/.installed
+	$(VENV)/bin/chroma run --path index/chroma --host 127.0.0.1 --port $(CHROMA_PORT)
 
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)

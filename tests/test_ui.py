@@ -2,19 +2,18 @@
 served by uvicorn on a free port, in this process, over the session's Assistant."""
 
 import json
-import socket
 import threading
 import time
 
 import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import expect, sync_playwright
 
 from lerassist.api import create_app
 from lerassist.feedback import FeedbackLog
 from lerassist.service import Service
 from lerassist.ui import STARTERS
+from servers import served
 
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -40,19 +39,8 @@ class SlowService(Service):
 @pytest.fixture(scope="session")
 def live(assistant, settings):
     """The app on a free port; the feedback file is the session's temp one."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    app = create_app(SlowService(assistant, FeedbackLog(settings.feedback_path)))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the app did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(SlowService(assistant, FeedbackLog(settings.feedback_path)))) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
