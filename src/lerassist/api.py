@@ -27,7 +27,11 @@ FIELD_PROBLEMS = {
 
 class AskRequest(BaseModel):
     question: str = Field(description="The question; at most LERASSIST_MAX_QUESTION_CHARS characters.")
-    stakeholder: str | None = Field(None, description="Answer from one stakeholder's page only: a slug such as 'employers'.")
+    # Slug-shaped or refused here: the "unknown stakeholder" message repeats the name it was
+    # given, and must never carry markup (or a lone surrogate, which cannot be sent as UTF-8) back.
+    stakeholder: str | None = Field(
+        None, pattern=r"^\s*[A-Za-z0-9_-]*\s*$", description="Answer from one stakeholder's page only: a slug such as 'employers'."
+    )
     history: list[str | dict] | None = Field(
         None, description="The conversation's earlier questions, oldest first, so that 'And funders?' keeps its context."
     )

@@ -134,8 +134,26 @@ def map_html(roles: list[Roles]) -> str:
     )
 
 
+def stakeholder_choices(service: Service) -> list[tuple[str, str]]:
+    try:
+        named = service.stakeholders.items()
+    except IndexUnavailable:
+        named = []
+    return [("All stakeholders", ALL)] + [(name, slug) for slug, name in named]
+
+
+def map_or_reason(service: Service) -> str:
+    try:
+        return map_html(service.roles())
+    except IndexUnavailable as err:
+        return f"<p>⚠️ The map can't be read right now: {html.escape(str(err))}</p>"
+
+
 def build(service: Service) -> gr.Blocks:
-    choices = [("All stakeholders", ALL)] + [(name, slug) for slug, name in service.stakeholders.items()]
+    # The page is drawn even when the index cannot be opened (the app then answers with the
+    # reason); the filter, glossary and map are filled again on each page load until it opens.
+    choices = stakeholder_choices(service)
+    index_ready = len(choices) > 1
 
     def respond(question: str, stakeholder: str, turns: list[dict]):
         history = [t["question"] for t in turns if t["answer"]]
@@ -164,6 +182,9 @@ def build(service: Service) -> gr.Blocks:
             return glossary_markdown(service.glossary(), query)
         except IndexUnavailable as err:
             return f"⚠️ The glossary can't be read right now: {err}"
+
+    def refill():
+        return gr.Dropdown(choices=stakeholder_choices(service)), search_glossary(""), map_or_reason(service)
 
     def show_sources(turns: list[dict], picked: gr.SelectData):
         turn = _turn_at(turns, picked.index)
@@ -210,13 +231,13 @@ def build(service: Service) -> gr.Blocks:
                 search = gr.Textbox(
                     label="Search the glossary", placeholder="Type a word, e.g. wallet", elem_id="glossary-search"
                 )
-                entries = gr.Markdown(glossary_markdown(service.glossary(), ""), elem_id="glossary")
+                entries = gr.Markdown(search_glossary(""), elem_id="glossary")
             with gr.Tab("Map", id="map"):
                 gr.Markdown(
                     "What each stakeholder group does in each phase of the LER ecosystem: the map pages "
                     "the assistant answers from. A name opens its page on the map."
                 )
-                gr.HTML(map_html(service.roles()), elem_id="role-map")
+                role_map = gr.HTML(map_or_reason(service), elem_id="role-map")
 
         # The page's events are not a second API: POST /api/ask is the one to program against.
         private = {"api_visibility": "private"}
@@ -229,6 +250,8 @@ def build(service: Service) -> gr.Blocks:
         chat.clear(lambda: ([], SOURCES_HINT, ""), None, [turns, sources, notice], **private)
         # always_last: the filter runs again for the last keystroke typed while one was running.
         search.input(search_glossary, [search], [entries], show_progress="hidden", trigger_mode="always_last", **private)
+        if not index_ready:
+            demo.load(refill, None, [stakeholder, entries, role_map], **private)
     return demo
 
 
