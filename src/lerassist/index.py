@@ -185,7 +185,9 @@ class ServerStore:
         )
 
     def publish(self, manifest: Manifest) -> None:
-        self._pointer().modify(metadata={"manifest": json.dumps(asdict(manifest))})
+        before = self.read_manifest()
+        previous = {"previous": before.collection} if before else {}
+        self._pointer().modify(metadata={"manifest": json.dumps(asdict(manifest)), **previous})
 
     def discard(self, build_id: str) -> None:
         try:
@@ -194,12 +196,14 @@ class ServerStore:
             pass
 
     def prune(self) -> None:
-        """Keep the published collection and the newest one before it; build ids sort by time."""
-        live = self.read_manifest().collection
-        mine = sorted(c.name for c in self.client.list_collections() if c.name.startswith(self.prefix + "-b"))
-        older = [name for name in mine if name < live]
-        for name in [n for n in mine if n > live] + older[:-1]:
-            self.client.delete_collection(name)
+        """Keep the published collection, the one published before it (a process may still be
+        reading it) and any newer one (another process's build in progress); remove the rest,
+        such as builds killed before they were published. Build ids sort by time."""
+        meta = self._pointer().metadata or {}
+        live = json.loads(meta["manifest"])["collection"]
+        for c in self.client.list_collections():
+            if c.name.startswith(self.prefix + "-b") and c.name < live and c.name != meta.get("previous"):
+                self.client.delete_collection(c.name)
 
     def open(self, manifest: Manifest):
         try:
