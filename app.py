@@ -39,7 +39,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", help="address to listen on (default: LERASSIST_HOST or 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to listen on (default: LERASSIST_PORT or 7860)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env(host=args.host, port=args.port)
     service = Service(assistant(settings), FeedbackLog(settings.feedback_path))
     uvicorn.run(create_app(service), host=settings.host, port=settings.port)

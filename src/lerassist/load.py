@@ -200,15 +200,24 @@ def stop(process: subprocess.Popen, grace: float = 30) -> None:
         process.wait()
 
 
-def machine_note(others: OthersCpu, load_before: float, app: psutil.Process | None, app_cpu_before: float, wall_s: float) -> str:
-    """How busy the machine was besides this run, so the figures can be read for what they are."""
-    share = others.share()
-    if app is not None:
-        share = max(0.0, share - (_cpu(app) - app_cpu_before) / (wall_s * psutil.cpu_count()))
-        whose = "processes other than the app and this client"
-    else:
-        whose = "processes other than this client (the app included)"
-    return f"machine: {psutil.cpu_count()} CPUs, 1-min load average {load_before:.2f} before the run; {whose} took {share:.0%} of the CPU during it"
+class MachineLoad:
+    """How busy the machine was besides this run, so the figures can be read for what they are
+    (on a shared CPU, others' work inflates every latency). When the app is our own child its
+    CPU time per answer is given too: a cost that others' load barely changes."""
+
+    def __init__(self, app: psutil.Process | None):
+        self.load_before, self.others, self.app = os.getloadavg()[0], OthersCpu(), app
+        self.app_cpu = _cpu(app) if app else 0.0
+
+    def note(self, result: LoadResult) -> str:
+        share, cpus = self.others.share(), psutil.cpu_count()
+        text = f"machine: {cpus} CPUs, 1-min load average {self.load_before:.2f} before the run; "
+        if self.app is None:
+            return text + f"processes other than this client (the app included) took {share:.0%} of the CPU during it"
+        used = _cpu(self.app) - self.app_cpu
+        share = max(0.0, share - used / (result.wall_s * cpus))
+        per_answer = f"{used / result.answered * 1000:.0f} ms" if result.answered else "n/a"
+        return text + f"processes other than the app and this client took {share:.0%} of the CPU during it; the app used {per_answer} of CPU per answer"
 
 
 def _cpu(process: psutil.Process) -> float:
@@ -231,37 +240,44 @@ def main(url: str | None, asked: int, clients: int, max_seconds: float, out: Pat
         questions = [q.question for q in load_questions(questions_file)]
         if url:
             check_loopback(url)
-            result, note = _measured(url, None, questions, asked, clients, max_seconds)
+            result, note = measure(url, None, questions, asked, clients, max_seconds)
         else:
             click.echo("Starting app.py on a free loopback port (model and index load first)...", err=True)
             with AppProcess() as app:
                 app.wait_until_answering()
-                result, note = _measured(app.url, psutil.Process(app.process.pid), questions, asked, clients, max_seconds)
+                result, note = measure(app.url, app.process.pid, questions, asked, clients, max_seconds)
     except (ValueError, RuntimeError) as err:
         raise click.ClickException(str(err)) from err
     click.echo(result.summary() + "\n" + note)
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(report(result, note, started_app=not url), encoding="utf-8")
+        out.write_text(report(result, note, questions_file, started_app=not url), encoding="utf-8")
     sys.exit(0 if result.answered == asked else 1)
 
 
-def report(result: LoadResult, note: str, started_app: bool) -> str:
+def measure(url: str, app_pid: int | None, questions: list[str], asked: int, clients: int, max_seconds: float) -> tuple[LoadResult, str]:
+    """The run and the note on the machine's load, taken while the app is still running."""
+    machine = MachineLoad(psutil.Process(app_pid) if app_pid else None)
+    result = run(url, questions, asked, clients, max_seconds)
+    return result, machine.note(result)
+
+
+def report(result: LoadResult, note: str, questions_file: Path, started_app: bool) -> str:
     where = "an app.py it started on a free port" if started_app else "a running app"
     return (
         "# Load: many people asking at once\n\n"
         f"Run {time.strftime('%Y-%m-%d %H:%M')} with `python -m lerassist.load`, against {where}: "
-        f"{result.asked} questions from `eval/questions.yaml` in turn, {result.clients} concurrent clients, "
+        f"{result.asked} questions from `{_shown(questions_file)}` in turn, {result.clients} concurrent clients, "
         "each sending its next question as soon as its answer is back.\n\n"
         f"```\n{result.summary()}\n```\n\n{note[0].upper() + note[1:]}.\n"
     )
 
 
-def _measured(url, app, questions, asked, clients, max_seconds) -> tuple[LoadResult, str]:
-    load_before, others = os.getloadavg()[0], OthersCpu()
-    app_cpu_before = _cpu(app) if app else 0.0
-    result = run(url, questions, asked, clients, max_seconds)
-    return result, machine_note(others, load_before, app, app_cpu_before, result.wall_s)
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
 
 
 if __name__ == "__main__":
