@@ -25,9 +25,9 @@ eval: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) -m lerassist.bench
 
-# 500 questions from 20 clients to a running app (LOAD_URL) or to one it starts itself.
+# 500 questions from 20 clients to a running app (LOAD_URL) or to one it starts itself; figures to bench/load.md.
 load: $(VENV)/.installed
-	$(PY) -m lerassist.load $(if $(LOAD_URL),--url $(LOAD_URL))
+	$(PY) -m lerassist.load --out bench/load.md $(if $(LOAD_URL),--url $(LOAD_URL))
 
 # A Chroma server for LERASSIST_CHROMA_URL=http://127.0.0.1:$(CHROMA_PORT); its data under index/ (git-ignored).
 CHROMA_PORT ?= 8000
