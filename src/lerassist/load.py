@@ -216,8 +216,16 @@ class MachineLoad:
             return text + f"processes other than this client (the app included) took {share:.0%} of the CPU during it"
         used = _cpu(self.app) - self.app_cpu
         share = max(0.0, share - used / (result.wall_s * cpus))
-        per_answer = f"{used / result.answered * 1000:.0f} ms" if result.answered else "n/a"
-        return text + f"processes other than the app and this client took {share:.0%} of the CPU during it; the app used {per_answer} of CPU per answer"
+        text += f"processes other than the app and this client took {share:.0%} of the CPU during it"
+        if not result.answered:
+            return text
+        # Every client waits for its answer, so the CPU all of them need is shared by all of them.
+        per_answer = used / result.answered
+        floor = per_answer * max(1.0, min(result.clients, result.asked) / cpus)
+        return text + (
+            f"; the app used {per_answer * 1000:.0f} ms of CPU per answer: at that cost {result.clients} clients "
+            f"sharing {cpus} CPUs wait at least {floor:.2f} s a question on average"
+        )
 
 
 def _cpu(process: psutil.Process) -> float:
