@@ -29,11 +29,12 @@ from test_ui import BOT, CHROMIUM_ARGS
 ISSUING = "What do employers do in the Issuing phase?"
 
 
-def test_an_app_on_a_damaged_or_deleted_index_keeps_serving_says_to_build_and_recovers(tmp_path, embedder):
-    settings = make_settings(tmp_path)
+def test_an_app_on_a_damaged_or_deleted_index_keeps_serving_says_to_build_and_recovers(tmp_path, content_copy, embedder):
+    settings = make_settings(tmp_path, content_dir=content_copy)
     published = build(settings, embedder)
     (LocalStore(settings).builds / published.build_id / "chroma.sqlite3").write_bytes(b"not a database" * 100)
-    with AppProcess(clean_env(index_dir=settings.index_dir, feedback_path=settings.feedback_path)) as app, sync_playwright() as playwright:
+    env = clean_env(index_dir=settings.index_dir, content_dir=content_copy, feedback_path=settings.feedback_path)
+    with AppProcess(env) as app, sync_playwright() as playwright:
         app.wait_until_answering()
         damaged = post(app.url, ISSUING)
         assert damaged.status_code == 503
