@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import httpx
@@ -106,6 +107,38 @@ def test_concurrent_requests_get_the_same_answers_as_one_at_a_time(app, client):
 
     for question, response in zip(questions * 6, asyncio.run(together())):
         assert response.json() == alone[question]
+
+
+def test_no_more_answers_are_computed_at_once_than_answer_workers(assistant, tmp_path):
+    """Answers are CPU-bound: beyond the CPU count, more at once only makes each one later. The
+    rest of the requests wait for a worker, and all of them are answered."""
+
+    class Counting(Service):
+        active = peak = 0
+        lock = threading.Lock()
+
+        def ask(self, *args, **kwargs):
+            with self.lock:
+                Counting.active += 1
+                Counting.peak = max(Counting.peak, Counting.active)
+            time.sleep(0.05)
+            try:
+                return super().ask(*args, **kwargs)
+            finally:
+                with self.lock:
+                    Counting.active -= 1
+
+    assert assistant.settings.answer_workers == 2
+    app = create_app(Counting(assistant, FeedbackLog(tmp_path / "feedback.jsonl")))
+
+    async def together():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
+            return await asyncio.gather(*(http.post("/api/ask", json={"question": ISSUING}) for _ in range(8)))
+
+    responses = asyncio.run(together())
+    assert [r.status_code for r in responses] == [200] * 8
+    assert Counting.peak == 2
 
 
 def test_app_py_serves_the_chat_and_the_api_on_the_port_asked_for(settings, assistant, tmp_path):

@@ -6,10 +6,12 @@ show it as is: the same words the chat box shows.
 
 from __future__ import annotations
 
+import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from fastapi import FastAPI, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
@@ -41,6 +43,9 @@ def create_app(service: Service) -> FastAPI:
     from .ui import mount
 
     app = FastAPI(title="lerassist", description="Cited answers about the LER Ecosystem Map.")
+    # Answers are CPU-bound (mostly the question's embedding): with more computed at once than
+    # there are CPUs, every one of them finishes later. The rest wait here, in arrival order.
+    workers = ThreadPoolExecutor(service.assistant.settings.answer_workers, thread_name_prefix="answer")
 
     @app.post(
         "/api/ask",
@@ -55,7 +60,9 @@ def create_app(service: Service) -> FastAPI:
         except ValueError as err:
             return _error(400, describe(err))
         try:
-            answer = await run_in_threadpool(service.ask, body.question, body.stakeholder, body.history)
+            answer = await asyncio.get_running_loop().run_in_executor(
+                workers, partial(service.ask, body.question, body.stakeholder, body.history)
+            )
         except QuestionError as err:
             return _error(400, str(err))
         except IndexUnavailable as err:

@@ -50,6 +50,10 @@ class Settings:
         default=PROJECT_ROOT / "feedback.jsonl",
         metadata={"help": "Where the chat box appends thumbs up/down votes."},
     )
+    answer_workers: int = field(
+        default=2,
+        metadata={"help": "Answers the web app computes at once; others wait their turn. Each answer is CPU-bound, so more than the CPU count only adds switching."},
+    )
     host: str = field(default="127.0.0.1", metadata={"help": "Address the app listens on."})
     port: int = field(default=7860, metadata={"help": "Port the app listens on."})
 
