@@ -60,6 +60,18 @@ def test_an_interrupted_build_leaves_the_published_index(own_index, embedder):
     assert not half_built.exists()
 
 
+def test_a_build_never_removes_a_newer_build_still_in_progress(own_index, embedder):
+    """Two builds at once (two terminals, or CI and a person): the one that finishes first
+    must not delete the folder the other is still writing."""
+    settings, first = own_index
+    store = LocalStore(settings)
+    in_progress = store.builds / "b99991231235959-later"
+    in_progress.mkdir()
+    (in_progress / "chroma.sqlite3").write_bytes(b"being written")
+    second = build(settings, embedder)
+    assert {p.name for p in store.builds.iterdir()} == {first.build_id, second.build_id, in_progress.name}
+
+
 def test_missing_index_without_auto_build_says_to_run_build(tmp_path, embedder):
     settings = make_settings(tmp_path, auto_build=False)
     with pytest.raises(IndexUnavailable, match="lerassist build"):

@@ -112,11 +112,13 @@ class LocalStore:
         shutil.rmtree(self.builds / build_id, ignore_errors=True)
 
     def prune(self) -> None:
-        """Keep the published build and the one published before it (a process may still be
-        reading it); remove the rest, including builds killed before they were published."""
-        keep = {os.path.basename(os.readlink(link)) for link in (self.current, self.previous) if link.is_symlink()}
+        """Keep the published build, the one published before it (a process may still be
+        reading it) and any newer one (another process's build in progress); remove the rest,
+        such as builds killed before they were published. Build ids sort by time."""
+        live = os.path.basename(os.readlink(self.current))
+        previous = os.path.basename(os.readlink(self.previous)) if self.previous.is_symlink() else None
         for path in self.builds.iterdir():
-            if path.name not in keep:
+            if path.name < live and path.name != previous:
                 shutil.rmtree(path, ignore_errors=True)
 
     def open(self, manifest: Manifest):
