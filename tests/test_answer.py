@@ -18,6 +18,12 @@ RIGHT_PAGE = [
     ("Who is quoted on the career navigators page?", "stakeholder/career-navigators", "Quote"),
     ("What are the advantages of verifiable credentials?", "technical-guidance", "Advantages of Verifiable Credentials"),
     ("What are the four phases?", "", None),
+    ("Who counts as a learner or earner?", "stakeholder/learners-earners", "Definition"),
+    ("How do HR systems benefit from LERs as a business?", "stakeholder/hr-systems", "Business case"),
+    ("What did Dr. Krystal Rawls say about LERs?", "stakeholder/career-navigators", "Quote"),
+    ("What does Opportunity@Work say about workers without a bachelor's degree?", "stakeholder/supporting-systems", "Quote"),
+    ("What does it mean that LERs are learner controlled?", "lers-explained", "LERs are learner controlled"),
+    ("What does the C-BEN Open Standards principle say?", "technical-guidance", "C-BEN principle: Open Standards"),
 ]
 
 

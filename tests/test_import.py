@@ -118,6 +118,25 @@ def test_the_real_map_gives_the_same_files_urls_kinds_and_headings_as_content(im
             assert [s.heading for s in page.sections] == [s.heading for s in ours[name].sections], name
 
 
+def test_long_guide_pages_become_one_section_per_topic_named_by_its_opening_words(imported):
+    """The map's About and guide pages run many topics under one heading; a passage per topic
+    is what a question about one of them finds, and its citation says which it is."""
+    _, out = imported
+    pages = {p.path.name: p for p in load_pages(out)}
+    headings = [s.heading for name in ("about.md", "lers-explained.md", "technical-guidance.md", "home.md") for s in pages[name].sections]
+    assert not [h for h in headings if "(part" in h]
+    assert [h for h in headings if h.startswith("What are LERs?")] == [
+        "What are LERs?",
+        "What are LERs?: They are verifiable, digitally signed by the individual…",
+        "What are LERs?: They are developed in accordance with open standards",
+        "What are LERs?: LERs are learner controlled",
+        "What are LERs?: They can be issued for large scale achievements…",
+    ]
+    assert "Imagine A World Where...: Compared to traditional resumes, LERs are data-rich" in headings
+    assert "About the LER Ecosystem Map: Thank you to We Are Open for their…" in headings
+    assert "Why Do They Matter?" in headings  # short enough to stay whole
+
+
 def test_the_real_maps_quirks_are_reported(imported):
     result, _ = imported
     expected = [

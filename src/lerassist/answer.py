@@ -221,8 +221,6 @@ def pick_sentences(asked: str, prose: list[str], budget: int, in_order: bool) ->
     chosen = [prose[0]]
     candidates = prose[1:] if in_order else sorted(prose[1:], key=lambda s: -overlap(asked, s))
     for sentence in candidates:
-        if not in_order and not overlap(asked, sentence):
-            break
         if len(" ".join(chosen + [sentence]).split()) > budget:
             if in_order:
                 break

@@ -26,6 +26,12 @@ from .mapsource import (
 
 SMALL_WORDS = {"and", "or", "of", "the", "a", "an", "in", "on", "for", "to"}
 INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+# Splitting a long page into topics: a paragraph shorter than this joins its neighbour; a list
+# whose points average more than this many words is split into one section per point; a
+# topic is named by at most this many of its opening words.
+MIN_TOPIC_WORDS = 20
+LONG_POINT_WORDS = 25
+LEAD_WORDS = 8
 
 
 @dataclass
@@ -161,10 +167,8 @@ def _groups(blocks: list[_Html]) -> list[tuple[str, str, list[_Item]]]:
 
 def _item_blocks(item: _Item, fact: str, list_fact: str) -> list[Block]:
     blocks = [Block(item.text, fact)] if item.text else []
-    for parent, *nested in item.bullets or []:
-        # A nested list stays inside its parent bullet, so every bullet is still one fact.
-        blocks.append(Block(f"{parent}: {'; '.join(nested)}" if nested else parent, list_fact, "- "))
-    return blocks
+    # A nested list stays inside its parent bullet, so every bullet is still one fact.
+    return blocks + [Block(_bullet_text(point), list_fact, "- ") for point in item.bullets or []]
 
 
 def _words(item: _Item) -> int:
@@ -172,31 +176,58 @@ def _words(item: _Item) -> int:
 
 
 def _pack(heading: str, items: list[_Item], list_fact: str = "list item") -> list[Section]:
-    """Consecutive paragraphs under one heading, packed into sections of at most MAX_WORDS so
-    that each is a passage that the build does not cut further; a list introduced by a short
-    line ("Advantages of Verifiable Credentials:") becomes a section named by that line."""
+    """The text under one heading as sections the build keeps whole. Text that fits in one
+    passage stays one section. Longer text (the map's About and guide pages run many topics
+    under one heading) becomes one section per topic, each named by its own opening words: a
+    passage about one thing embeds closer to a question about it than a mixed "part 3", and
+    its citation says what it is. A list introduced by a short line ("Advantages of ...:")
+    becomes a section named by that line; a list of long points, one section per point."""
     sections: list[Section] = []
+    if all(not (it.bullets and _is_label(it.text)) for it in items) and sum(map(_words, items)) <= MAX_WORDS:
+        return [Section(heading, [b for it in items for b in _item_blocks(it, "paragraph", list_fact)])]
     current: list[_Item] = []
-    parts = 0
 
     def close():
-        nonlocal current, parts
         if current:
-            parts += 1
-            name = heading if parts == 1 else f"{heading} (part {parts})"
+            name = heading if not sections else f"{heading}: {_lead(current[0].text)}"
             sections.append(Section(name, [b for it in current for b in _item_blocks(it, "paragraph", list_fact)]))
-        current = []
+            current.clear()
 
     for item in items:
         if item.bullets and _is_label(item.text):
             close()
             sections.append(Section(item.text.rstrip(":").strip(), _item_blocks(item, "paragraph", list_fact)))
-            continue
-        if current and sum(map(_words, current)) + _words(item) > MAX_WORDS:
+        elif item.bullets and _words(item) - len(item.text.split()) > LONG_POINT_WORDS * len(item.bullets):
             close()
-        current.append(item)
+            if item.text:
+                current.append(_Item(item.text))
+                close()
+            # "Compared to traditional resumes, LERs are:" reads on into each point's name.
+            last = re.split(r"(?<=[.!?])\s+", item.text)[-1]
+            label = last.rstrip(":") + " " if _is_label(last) and len(last.split()) <= LEAD_WORDS else ""
+            for point in item.bullets:
+                text = _bullet_text(point)
+                sections.append(Section(f"{heading}: {label}{_lead(text)}", [Block(text, list_fact)]))
+        elif current and (_words(item) < MIN_TOPIC_WORDS or sum(map(_words, current)) < MIN_TOPIC_WORDS):
+            current.append(item)  # a line too short to be a topic of its own goes with its neighbour
+        else:
+            close()
+            current.append(item)
     close()
     return sections
+
+
+def _lead(text: str) -> str:
+    """A topic's name from its opening words: its first sentence up to a colon or dash, links
+    left out, at most LEAD_WORDS words."""
+    sentence = re.split(r"(?<=[.!?])\s", re.sub(r"\s\(https?://[^)]*\)", "", text), maxsplit=1)[0]
+    words = re.split(r":\s|\s[–—-]\s", sentence, maxsplit=1)[0].rstrip(".:;,").split()
+    return " ".join(words[:LEAD_WORDS]).rstrip(",;") + ("…" if len(words) > LEAD_WORDS else "")
+
+
+def _bullet_text(point: list[str]) -> str:
+    parent, *nested = point
+    return f"{parent}: {'; '.join(nested)}" if nested else parent
 
 
 def _is_label(text: str) -> bool:

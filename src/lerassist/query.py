@@ -36,9 +36,9 @@ ABBREVIATIONS = {
     "hris": "human resources information system",
 }
 ASPECTS = {
-    "definition": ("what is", "what are", "what's", "whats", "who are", "who is", "define", "definition", "meaning", "mean", "means", "stand for"),
-    "examples": ("example", "examples", "such as", "kinds of", "types of", "who counts", "instances"),
-    "business case": ("business case", "business value", "business benefit", "business reason", "value for business"),
+    "definition": ("what is", "what are", "what's", "whats", "who are", "who is", "who counts", "define", "definition", "meaning", "mean", "means", "stand for"),
+    "examples": ("example", "examples", "such as", "kinds of", "types of", "instances"),
+    "business case": ("business case", "business value", "business benefit", "business benefits", "business reason", "value for business", "as a business", "bottom line"),
     "social case": ("social case", "social value", "social benefit", "society", "social impact"),
     "quote": ("quote", "quoted", "quotation", "said", "says", "who is cited"),
 }
@@ -79,6 +79,9 @@ PAGE_CUES = {
     "worked example": ("stewart", "worked example", "example scenario", "nursing home", "amazing community college"),
 }
 SPANS_STAKEHOLDERS = re.compile(r"\b(which|what|all|other)\s+(\w+\s+)?stakeholders?\b|\bwho\b.*\b(help|helps|issue|issues|use|uses|fund|funds|provide|provides|protect|protects)\b")
+# "What did Dr. Krystal Rawls say about LERs?" asks for a quote; what the map, one of its pages
+# or a principle says does not.
+SAYS = re.compile(r"\b(did|does|do)\s+(?!(the )?(map|site|glossary|page|guidance|it|this|lerassist)\b)(?!.*\b(principle|section|page|glossary)\b).+\bsay about\b")
 FOLLOW_UP = re.compile(r"^(and|what about|how about|and what about|same for|also)\b|\b(they|them|their|theirs|it|its|this group|that group)\b")
 
 
@@ -181,7 +184,7 @@ def _stakeholder_aliases(title: str) -> set[str]:
     if len(words) > 1 and words[-1] in {"organizations", "systems", "providers", "navigators"}:
         aliases |= {" ".join(words[:-1]) + " " + words[-1].rstrip("s")}
     if name == "learners and earners":
-        aliases |= {"learners", "earners", "learners/earners", "l/earners"}
+        aliases |= {"learners", "earners", "learner or earner", "learner and earner", "learners/earners", "l/earners"}
     if name == "career navigators":
         aliases |= {"navigators", "navigator", "career navigation"}
     if name == "credentialing organizations":
@@ -235,6 +238,9 @@ def parse(question: str, vocab: Vocabulary, previous: Intent | None = None) -> I
     if stakeholder and not phase and not action_area:
         phase = next((p for p, forms in PHASE_VERBS.items() if any(f" {f} " in padded for f in forms)), "")
     aspect = next((a for a, cues in ASPECTS.items() if a != "definition" and any(f" {c} " in padded for c in cues)), "")
+    if not aspect and SAYS.search(mended):
+        # The speaker decides the page, not the people the quote is about ("workers").
+        aspect, role = "quote", ""
     asks_definition = any(f" {c} " in padded for c in ASPECTS["definition"])
     # A glossary term (or an overview: the phases, the stakeholders) is the subject only when
     # little else is asked ("what's an LER", "clr", "who are the ten stakeholders"), not when it
