@@ -24,6 +24,10 @@ RIGHT_PAGE = [
     ("What does Opportunity@Work say about workers without a bachelor's degree?", "stakeholder/supporting-systems", "Quote"),
     ("What does it mean that LERs are learner controlled?", "lers-explained", "LERs are learner controlled"),
     ("What does the C-BEN Open Standards principle say?", "technical-guidance", "C-BEN principle: Open Standards"),
+    ("Who issues Stewart's credential, and for what?", "lers-explained", None),
+    ("Technically speaking, what is an LER? One credential or many?", "technical-guidance", None),
+    ("Where can I find general background reading on LERs?", "resources", None),
+    ("How does the map use the word skill?", "glossary", "Skill"),
 ]
 
 

@@ -13,7 +13,6 @@ from collections import Counter
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
-from .content import MAX_WORDS
 from .mapsource import (
     SITE,
     Block,
@@ -26,9 +25,11 @@ from .mapsource import (
 
 SMALL_WORDS = {"and", "or", "of", "the", "a", "an", "in", "on", "for", "to"}
 INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
-# Splitting a long page into topics: a paragraph shorter than this joins its neighbour; a list
-# whose points average more than this many words is split into one section per point; a
-# topic is named by at most this many of its opening words.
+# Splitting a long page into topics: text under one heading longer than TOPIC_WORDS is split;
+# a paragraph shorter than MIN_TOPIC_WORDS joins its neighbour; a list whose points average
+# more than LONG_POINT_WORDS is split into one section per point; a topic is named by at most
+# LEAD_WORDS of its opening words.
+TOPIC_WORDS = 100
 MIN_TOPIC_WORDS = 20
 LONG_POINT_WORDS = 25
 LEAD_WORDS = 8
@@ -176,14 +177,14 @@ def _words(item: _Item) -> int:
 
 
 def _pack(heading: str, items: list[_Item], list_fact: str = "list item") -> list[Section]:
-    """The text under one heading as sections the build keeps whole. Text that fits in one
-    passage stays one section. Longer text (the map's About and guide pages run many topics
+    """The text under one heading as sections the build keeps whole. A short text (at most
+    TOPIC_WORDS) stays one section. Longer text (the map's About and guide pages run many topics
     under one heading) becomes one section per topic, each named by its own opening words: a
     passage about one thing embeds closer to a question about it than a mixed "part 3", and
     its citation says what it is. A list introduced by a short line ("Advantages of ...:")
     becomes a section named by that line; a list of long points, one section per point."""
     sections: list[Section] = []
-    if all(not (it.bullets and _is_label(it.text)) for it in items) and sum(map(_words, items)) <= MAX_WORDS:
+    if all(not (it.bullets and _is_label(it.text)) for it in items) and sum(map(_words, items)) <= TOPIC_WORDS:
         return [Section(heading, [b for it in items for b in _item_blocks(it, "paragraph", list_fact)])]
     current: list[_Item] = []
 

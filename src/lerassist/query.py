@@ -77,6 +77,14 @@ PAGE_CUES = {
     "about": ("version", "versions", "stakeholder page", "each page", "the site", "website", "license", "licence", "contributors", "contributed", "acknowledgements", "who made", "who built", "feedback"),
     "resources": ("resources", "resource", "reading", "read more", "learn more", "report", "reports", "publication", "who wrote", "written by", "author", "published", "publishes", "playbook", "white paper", "guide to"),
     "worked example": ("stewart", "worked example", "example scenario", "nursing home", "amazing community college"),
+    "technical guidance": ("technically", "technically speaking", "technical guidance", "technical terms"),
+}
+CUE_WORDS = {
+    w
+    for table in (ASPECTS, ACTION_AREA_CUES, ROLE_WORDS, PAGE_CUES)
+    for cues in table.values()
+    for cue in cues
+    for w in WORD.findall(cue)
 }
 SPANS_STAKEHOLDERS = re.compile(r"\b(which|what|all|other)\s+(\w+\s+)?stakeholders?\b|\bwho\b.*\b(help|helps|issue|issues|use|uses|fund|funds|provide|provides|protect|protects)\b")
 # "What did Dr. Krystal Rawls say about LERs?" asks for a quote; what the map, one of its pages
@@ -167,8 +175,9 @@ class Vocabulary:
         return any(word[:i] in self.words and word[i:] in self.words for i in range(2, len(word) - 1))
 
     def correct(self, word: str) -> str:
-        """One-edit typos ("verifable", "emplyers") are mended against the map's own words."""
-        if len(word) < 5 or not word.isalpha() or word in self.words or word in STOPWORDS:
+        """One-edit typos ("verifable", "emplyers") are mended against the map's own words; our
+        own cue words ("reading") are words too, even where the map never uses them."""
+        if len(word) < 5 or not word.isalpha() or word in self.words or word in STOPWORDS or word in CUE_WORDS:
             return word
         import difflib
 
@@ -211,6 +220,8 @@ def normalize(question: str, vocab: Vocabulary) -> tuple[str, str]:
     (what the retrievers see)."""
     mended, expanded = [], []
     for word in tokens(question):
+        if word.endswith("'s") and word[:-2] in vocab.words:
+            word = word[:-2]  # "Stewart's credential" is about Stewart
         fixed = vocab.correct(word)
         mended.append(fixed)
         expanded.append(fixed)
@@ -247,7 +258,7 @@ def parse(question: str, vocab: Vocabulary, previous: Intent | None = None) -> I
     # is just mentioned ("how do employers use LERs in hiring?").
     leftover = [w for w in tokens(rest) if w not in STOPWORDS and w not in vocab.filler_words and not w.isdigit()]
     leftover = [w for w in leftover if w not in {"four", "seven", "ten", "phases", "stakeholders", "action", "areas"}]
-    if leftover:
+    if leftover and not re.search(r" (word|term) ", padded):
         terms = ()
     if asks_definition and not aspect and stakeholder and not phase and not action_area and not terms:
         aspect = "definition"

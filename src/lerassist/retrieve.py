@@ -197,7 +197,7 @@ def match_points(p: Passage, intent: Intent) -> int:
     if intent.aspect in OVERVIEWS:
         return 2 if p.kind != "stakeholder" and intent.aspect in section else 0
     points = 1 if intent.asks_list and p.text.count("\n- ") >= 3 else 0
-    if intent.page and (p.kind == intent.page or section.startswith(intent.page)):
+    if intent.page and (p.kind == intent.page or section.startswith(intent.page) or p.title.lower() == intent.page):
         points += 2
     if intent.spans and p.kind == "stakeholder":
         points += 1
