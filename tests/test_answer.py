@@ -5,6 +5,8 @@ import re
 import pytest
 
 from lerassist.answer import QuestionError
+from lerassist.evaluate import load_questions, run
+from lerassist.settings import PROJECT_ROOT
 
 RIGHT_PAGE = [
     ("What should employers do in the Adopting phase?", "stakeholder/employers", "Adopting phase"),
@@ -107,3 +109,10 @@ def test_bad_questions_get_a_clear_message(assistant, question, message):
 def test_unknown_stakeholder_filter_is_refused(assistant):
     with pytest.raises(QuestionError, match="Unknown stakeholder 'pirates'"):
         assistant.ask("What is an issuer?", stakeholder="pirates")
+
+
+def test_the_question_set_meets_its_targets(assistant):
+    """eval/questions.yaml on content/: a change that helps one question must not cost others."""
+    metrics = run(assistant, load_questions(PROJECT_ROOT / "eval" / "questions.yaml")).metrics
+    assert metrics["hit@1"] >= 0.95 and metrics["hit@5"] >= 0.98 and metrics["fact_recall"] >= 0.92, metrics
+    assert metrics["abstention_accuracy"] == 1.0 and metrics["false_abstentions"] == 0, metrics

@@ -13,8 +13,10 @@ from conftest import CONTENT, SHARED_MAP, make_settings
 from lerassist.answer import Assistant
 from lerassist.cli import cli
 from lerassist.content import load_pages
+from lerassist.evaluate import load_questions, run
 from lerassist.importer import MARKER, MapSourceError, import_map
 from lerassist.index import LocalStore, build
+from lerassist.settings import PROJECT_ROOT
 
 QUIRKS = Path(__file__).parent / "fixtures" / "map-quirks"
 
@@ -175,14 +177,19 @@ def test_every_role_and_action_of_the_map_is_imported_verbatim(imported):
                 assert f"- {clean(bullet)}" in body.splitlines()
 
 
-def test_an_index_built_from_the_import_answers_in_the_maps_words_and_leaves_the_default_index_alone(
-    imported, settings, assistant, embedder
-):
+@pytest.fixture(scope="module")
+def imported_index(imported, settings, assistant, embedder):
+    """The import built into its own index beside the default one (which `assistant` opened)."""
     _, out = imported
     default = LocalStore(settings).read_manifest()
     other = make_settings(settings.index_dir.parent, content_dir=out)
-    assert other.store_dir != settings.store_dir and other.store_dir.parent == settings.store_dir.parent
     build(other, embedder)
+    return other, default
+
+
+def test_an_index_built_from_the_import_answers_in_the_maps_words_and_leaves_the_default_index_alone(imported_index, settings, embedder):
+    other, default = imported_index
+    assert other.store_dir != settings.store_dir and other.store_dir.parent == settings.store_dir.parent
     assert LocalStore(settings).read_manifest().build_id == default.build_id
 
     answer = Assistant(other, embedder).ask("What should employers do in the Adopting phase?")
@@ -193,6 +200,15 @@ def test_an_index_built_from_the_import_answers_in_the_maps_words_and_leaves_the
     assert clean(adopting["bullets"][0]) in answer.text
     definition = Assistant(other, embedder).ask("What is an issuer?")
     assert definition.citations[0].url.endswith("/glossary") and "digitally signs" in definition.text
+
+
+def test_the_question_set_meets_the_same_targets_on_the_imported_map(imported_index, embedder):
+    """The eval questions were written against content/; the map's own wording and layout must
+    answer them as well (the targets of the issue: hit@1 0.90, hit@5 0.98, fact recall 0.90)."""
+    other, _ = imported_index
+    metrics = run(Assistant(other, embedder), load_questions(PROJECT_ROOT / "eval" / "questions.yaml")).metrics
+    assert metrics["hit@1"] >= 0.90 and metrics["hit@5"] >= 0.98 and metrics["fact_recall"] >= 0.90, metrics
+    assert metrics["abstention_accuracy"] == 1.0 and metrics["false_abstentions"] == 0, metrics
 
 
 def test_the_import_map_command_prints_what_it_read_and_every_repair(tmp_path):
