@@ -82,7 +82,8 @@ def test_every_sentence_carries_a_marker_that_points_at_a_listed_source(assistan
 def test_out_of_scope_questions_are_abstained(assistant, question):
     answer = assistant.ask(question)
     assert answer.abstained
-    assert "does not cover" in answer.text and "stakeholder" in answer.text
+    assert "does not cover" in answer.text and "the ten stakeholder groups" in answer.text
+    assert all(name in answer.text for name in assistant.stakeholders.values())
     assert answer.citations == []
 
 

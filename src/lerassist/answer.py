@@ -13,23 +13,23 @@ import unicodedata
 from dataclasses import dataclass
 
 from .content import ContentError
+from .mapsource import count_word
 from .embedding import Embedder
 from .index import IndexUnavailable, ensure, store_for
 from .models import Answer, Citation, Passage
-from .query import STOPWORDS, Intent, parse, stem, tokens
+from .query import STOPWORDS, Intent, Vocabulary, parse, stem, tokens
 from .retrieve import Hit, Ranking, Retriever
 from .settings import Settings
 
 log = logging.getLogger(__name__)
 
-COVERAGE = (
-    "It covers the ten stakeholder groups of the LER ecosystem (Career Navigators, Credentialing "
-    "Organizations, Data Standards Organizations, Employers, Funders, Governance, HR Systems, Learners & "
-    "Earners, LER Technology Providers, Supporting Systems), their roles in the Developing, Issuing, "
-    "Using and Adopting phases, action areas, business and social cases, a glossary of LER terms, "
-    "LERs explained with a worked example, technical guidance, resources and the map's about page."
+ABSTAIN_TEXT = (
+    "The LER Ecosystem Map does not cover that question, so I can't answer it from the map. "
+    "It covers the {count} stakeholder groups of the LER ecosystem ({names}), their roles in the "
+    "Developing, Issuing, Using and Adopting phases, action areas, business and social cases, a "
+    "glossary of LER terms, LERs explained with a worked example, technical guidance, resources "
+    "and the map's about page."
 )
-ABSTAIN_TEXT = "The LER Ecosystem Map does not cover that question, so I can't answer it from the map. " + COVERAGE
 TASK_REQUEST = re.compile(
     r"^\s*(please\s+)?(write|compose|generate|code|implement|translate|calculate|compute|solve|draw|sing|play|book|order|summari[sz]e\s+this)\b",
     re.I,
@@ -76,8 +76,7 @@ class Assistant:
     @property
     def stakeholders(self) -> dict[str, str]:
         """slug -> name, from the index, for filters and menus."""
-        snap = self.retriever.current()
-        return dict(sorted({p.stakeholder: p.title for p in snap.passages if p.kind == "stakeholder"}.items()))
+        return self.retriever.current().stakeholders
 
     def passages(self) -> list[Passage]:
         return list(self.retriever.current().passages)
@@ -96,8 +95,7 @@ class Assistant:
             )
         return cleaned
 
-    def understand(self, question: str, history: list | None = None) -> Intent:
-        vocab = self.retriever.current().vocab
+    def understand(self, question: str, vocab: Vocabulary, history: list | None = None) -> Intent:
         previous = None
         for earlier in history_questions(history)[-HISTORY_TURNS:]:
             previous = parse(earlier[: self.settings.max_question_chars], vocab, previous)
@@ -106,22 +104,26 @@ class Assistant:
     def ask(self, question: str, stakeholder: str | None = None, history: list | None = None) -> Answer:
         question = self.check_question(question)
         stakeholder = (stakeholder or "").strip()
-        if stakeholder and stakeholder not in self.stakeholders:
-            raise QuestionError(f"Unknown stakeholder '{stakeholder}'; choose one of: {', '.join(self.stakeholders)}.")
-        intent = self.understand(question, history)
-        ranking = self.retriever.search(intent, stakeholder=stakeholder)
-        if self.should_abstain(question, intent, ranking):
-            return Answer(question, ABSTAIN_TEXT, [], True, stakeholder=intent.stakeholder, phase=intent.phase)
+        # One snapshot for the whole answer: a build published meanwhile is seen by the next one.
+        snap = self.retriever.current()
+        if stakeholder and stakeholder not in snap.stakeholders:
+            raise QuestionError(f"Unknown stakeholder '{stakeholder}'; choose one of: {', '.join(snap.stakeholders)}.")
+        intent = self.understand(question, snap.vocab, history)
+        ranking = self.retriever.search(intent, stakeholder=stakeholder, snap=snap)
+        if self.should_abstain(question, intent, ranking, snap.vocab):
+            names = sorted(snap.stakeholders.values())
+            text = ABSTAIN_TEXT.format(count=count_word(len(names)), names=", ".join(names))
+            return Answer(question, text, [], True, stakeholder=intent.stakeholder, phase=intent.phase)
         text, citations = compose(question, intent, ranking.hits)
         return Answer(question, text, citations, False, stakeholder=stakeholder or intent.stakeholder, phase=intent.phase)
 
-    def should_abstain(self, question: str, intent: Intent, ranking: Ranking) -> bool:
+    def should_abstain(self, question: str, intent: Intent, ranking: Ranking, vocab: Vocabulary) -> bool:
         if not ranking.hits:
             return True
         best = ranking.best_similarity
         if TASK_REQUEST.search(question) and not intent.structured:
             return True
-        if best < FOREIGN_TERM_SIMILARITY and self.foreign_terms(intent):
+        if best < FOREIGN_TERM_SIMILARITY and self.foreign_terms(intent, vocab):
             return True
         # Two words only a few passages use, and at most one word the map never uses, mean the
         # question names something specific on the map ("Upskill America"), not a near miss
@@ -131,12 +133,10 @@ class Assistant:
             return best < self.settings.min_similarity / 3
         return best < self.settings.min_similarity
 
-
-    def foreign_terms(self, intent: Intent) -> list[str]:
+    def foreign_terms(self, intent: Intent, vocab: Vocabulary) -> list[str]:
         """Rare words the map never uses ("FERPA", "ed25519", "blockchain"): the model's own
         vocabulary splits them into pieces, so they are jargon, not everyday words, and the
         question is about something the map does not cover."""
-        vocab = self.retriever.current().vocab
         tokenizer = self.embedder.model.tokenizer
         return [
             w

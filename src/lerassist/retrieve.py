@@ -72,6 +72,7 @@ class Snapshot:
         self.bm25 = bm25s.BM25()
         self.bm25.index([bm25_tokens(passage_document(p)) for p in self.passages], show_progress=False)
         self.vocab = Vocabulary(self.passages)
+        self.stakeholders = dict(sorted({p.stakeholder: p.title for p in self.passages if p.kind == "stakeholder"}.items()))
         self.sections = whole_sections(self.passages)
 
 
@@ -119,8 +120,8 @@ class Retriever:
         self._checked = time.monotonic()
         return snap
 
-    def search(self, intent: Intent, stakeholder: str = "", k: int | None = None) -> Ranking:
-        snap = self.current()
+    def search(self, intent: Intent, stakeholder: str = "", k: int | None = None, snap: Snapshot | None = None) -> Ranking:
+        snap = snap or self.current()
         k = k or self.settings.top_k
         allowed = [i for i, p in enumerate(snap.passages) if not stakeholder or p.stakeholder == stakeholder]
         if not allowed:
