@@ -240,7 +240,10 @@ def build(settings: Settings, embedder: Embedder) -> Manifest:
     passages = load_passages(settings.content_dir)
     store = store_for(settings)
     _reuse_embeddings(store, embedder)
-    build_id = time.strftime("b%Y%m%d%H%M%S-") + uuid.uuid4().hex[:6]
+    # Sorts by start time to the microsecond (prune relies on it: a build killed and the next
+    # one can start within the same second); the random tail tells apart two at the same instant.
+    now = time.time()
+    build_id = time.strftime("b%Y%m%d%H%M%S", time.localtime(now)) + f"{int(now * 1e6) % 1_000_000:06d}-" + uuid.uuid4().hex[:4]
     collection = store.create(build_id)
     try:
         nodes = [node_for(p.metadata(), p.text, p.id) for p in passages]
