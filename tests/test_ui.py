@@ -36,17 +36,18 @@ class SlowService(Service):
         return super().ask(question, stakeholder, history)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live(assistant, settings):
     """The app on a free port; the feedback file is the session's temp one."""
     with served(create_app(SlowService(assistant, FeedbackLog(settings.feedback_path)))) as url:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def visitors(live):
     """One browser profile; each test opens its own page, which is its own chat session (the
-    profile only spares reloading Gradio's scripts)."""
+    profile only spares reloading Gradio's scripts). Module-scoped: Playwright's sync API keeps
+    an event loop in the main thread while it runs, which asyncio.run in later modules refuses."""
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         yield chromium.new_context(viewport={"width": 1400, "height": 1000})
@@ -192,7 +193,7 @@ def test_starter_questions_answer_from_the_map(page, assistant):
 
 
 def test_glossary_search_filters_terms_as_you_type(page, assistant):
-    total = len({p.section for p in assistant.passages() if p.kind == "glossary"})
+    total = len({p.section for p in assistant.sections() if p.kind == "glossary"})
     page.get_by_role("tab", name="Glossary").click()
     glossary = page.locator("#glossary")
     expect(glossary).to_contain_text(f"{total} terms")
@@ -212,7 +213,7 @@ def test_map_tab_shows_each_stakeholders_roles_by_phase(page, assistant):
     expect(table.locator("tbody tr")).to_have_count(10)
     expect(table.locator("thead th")).to_have_text(["Stakeholder", "Developing phase", "Issuing phase", "Using phase", "Adopting phase"])
     employers = table.locator("tbody tr", has=page.get_by_role("link", name="Employers", exact=True))
-    issuing = "".join(p.text for p in assistant.passages() if p.stakeholder == "employers" and p.phase == "issuing")
+    issuing = "".join(p.text for p in assistant.sections() if p.stakeholder == "employers" and p.phase == "issuing")
     roles = employers.locator("td").nth(1).locator("li")
     expect(roles).not_to_have_count(0)
     for role in roles.all_inner_texts():

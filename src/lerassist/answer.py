@@ -13,9 +13,9 @@ import unicodedata
 from dataclasses import dataclass
 
 from .content import ContentError
-from .mapsource import count_word
 from .embedding import Embedder
 from .index import IndexUnavailable, ensure, store_for
+from .mapsource import count_word
 from .models import Answer, Citation, Passage
 from .query import STOPWORDS, Intent, Vocabulary, parse, stem, tokens
 from .retrieve import Hit, Ranking, Retriever
@@ -78,8 +78,10 @@ class Assistant:
         """slug -> name, from the index, for filters and menus."""
         return self.retriever.current().stakeholders
 
-    def passages(self) -> list[Passage]:
-        return list(self.retriever.current().passages)
+    def sections(self) -> list[Passage]:
+        """Every section of the map, whole (a long one is indexed in parts), in page order: what
+        the chat box's browsing tabs show, from the same index the answers come from."""
+        return list({whole.id: whole for whole in self.retriever.current().sections.values()}.values())
 
     def check_question(self, question: str) -> str:
         if not isinstance(question, str):

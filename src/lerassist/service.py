@@ -8,12 +8,11 @@ answer never holds up another person's.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from .answer import Assistant, split_passage
 from .feedback import FeedbackLog
-from .models import Answer, Passage
+from .models import Answer
 
 
 @dataclass(frozen=True)
@@ -52,39 +51,17 @@ class Service:
 
     def glossary(self) -> list[Term]:
         """Every glossary term with its whole definition, alphabetically."""
-        sections = _sections(p for p in self.assistant.passages() if p.kind == "glossary")
-        terms = [Term(chunks[0].section, whole_text(chunks), chunks[0].url) for chunks in sections]
+        terms = [Term(s.section, s.text, s.url) for s in self.assistant.sections() if s.kind == "glossary"]
         return sorted(terms, key=lambda t: t.term.lower())
 
     def roles(self) -> list[Roles]:
         """The ten stakeholders against the four phases, read from the same passages the chat
         answers from, so browsing and answers never disagree."""
         names = self.stakeholders
-        passages = [p for p in self.assistant.passages() if p.kind == "stakeholder" and p.stakeholder in names]
-        urls = {p.stakeholder: p.url for p in passages}
+        sections = [s for s in self.assistant.sections() if s.kind == "stakeholder" and s.stakeholder in names]
+        urls = {s.stakeholder: s.url for s in sections}
         phases: dict[str, dict[str, list[str]]] = {slug: {} for slug in names}
-        for chunks in _sections(p for p in passages if p.phase):
-            bullets = [b for chunk in chunks for b in split_passage(chunk.text)[1]]
-            phases[chunks[0].stakeholder][chunks[0].phase] = list(dict.fromkeys(bullets))
+        for s in sections:
+            if s.phase:
+                phases[s.stakeholder][s.phase] = list(dict.fromkeys(split_passage(s.text)[1]))
         return [Roles(slug, name, urls[slug], phases[slug]) for slug, name in names.items()]
-
-
-def _sections(passages) -> list[list[Passage]]:
-    """Passages grouped by page section, the parts of a split section in order."""
-    groups: dict[tuple[str, str], list[Passage]] = {}
-    for p in passages:
-        groups.setdefault((p.url, p.section), []).append(p)
-    for chunks in groups.values():
-        if len(chunks) > 1:
-            chunks.sort(key=lambda p: int(p.id.rsplit("-", 1)[1]))
-    return list(groups.values())
-
-
-def whole_text(chunks: list[Passage]) -> str:
-    """A split section put back together: every part after the first repeats the section's
-    opening block, which is dropped."""
-    text = chunks[0].text
-    for chunk in chunks[1:]:
-        shared = os.path.commonprefix([chunks[0].text, chunk.text])
-        text += "\n" + chunk.text[shared.rfind("\n") + 1 :]
-    return text
