@@ -12,6 +12,14 @@ from lerassist.content import ContentError
 from lerassist.index import IndexUnavailable, LocalStore, build, ensure
 
 
+def unpublished_build(store: LocalStore, build_id: str):
+    """A build folder as a build leaves it before publishing: a store file, no manifest."""
+    path = store.builds / build_id
+    path.mkdir()
+    (path / "chroma.sqlite3").write_bytes(b"not a finished database")
+    return path
+
+
 @pytest.fixture
 def own_index(tmp_path, content_copy, embedder):
     settings = make_settings(tmp_path, content_dir=content_copy)
@@ -50,9 +58,7 @@ def test_broken_content_refuses_to_build_and_the_old_index_keeps_answering(own_i
 def test_an_interrupted_build_leaves_the_published_index(own_index, embedder):
     settings, manifest = own_index
     store = LocalStore(settings)
-    half_built = store.builds / "b-interrupted"
-    half_built.mkdir()
-    (half_built / "chroma.sqlite3").write_bytes(b"not a database")
+    half_built = unpublished_build(store, "b-interrupted")
     assistant = Assistant(settings, embedder)
     assert store.read_manifest().build_id == manifest.build_id
     assert "sign" in assistant.ask("What is an issuer?").text.lower()
@@ -65,9 +71,7 @@ def test_a_build_never_removes_a_newer_build_still_in_progress(own_index, embedd
     must not delete the folder the other is still writing."""
     settings, first = own_index
     store = LocalStore(settings)
-    in_progress = store.builds / "b99991231235959-later"
-    in_progress.mkdir()
-    (in_progress / "chroma.sqlite3").write_bytes(b"being written")
+    in_progress = unpublished_build(store, "b99991231235959-later")
     second = build(settings, embedder)
     assert {p.name for p in store.builds.iterdir()} == {first.build_id, second.build_id, in_progress.name}
 
